@@ -1,0 +1,294 @@
+"""Node types declared as data: ports, parameters and pricing.
+
+Every node type, local or hosted, is one :class:`NodeSpec`. The catalog is
+exported as JSON (``patchbay catalog --json``, ``GET /api/v1/nodes``) so the app,
+the CLI and the server share one source.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PortType(StrEnum):
+    """What travels along a wire."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    MASK = "mask"
+    MESH = "mesh"
+
+    @property
+    def is_media(self) -> bool:
+        """Media values are artifacts in the store, not inline JSON."""
+        return self in _MEDIA
+
+
+_MEDIA = frozenset({PortType.IMAGE, PortType.VIDEO, PortType.AUDIO, PortType.MASK, PortType.MESH})
+
+#: ``(source, target)`` pairs that may be wired although the types differ.
+_COMPATIBLE = frozenset(
+    {
+        (PortType.NUMBER, PortType.TEXT),
+        (PortType.BOOLEAN, PortType.TEXT),
+        (PortType.MASK, PortType.IMAGE),
+        (PortType.IMAGE, PortType.MASK),
+        (PortType.TEXT, PortType.JSON),
+        (PortType.NUMBER, PortType.JSON),
+        (PortType.BOOLEAN, PortType.JSON),
+    }
+)
+
+
+def ports_compatible(source: PortType, target: PortType) -> bool:
+    """Whether an output of type ``source`` may feed an input of type ``target``."""
+    return source == target or (source, target) in _COMPATIBLE
+
+
+class Category(StrEnum):
+    """Palette sections, in display order."""
+
+    INPUT = "input"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    EDITING = "editing"
+    THREE_D = "3d"
+    TEXT = "text"
+    UTILITY = "utility"
+    OUTPUT = "output"
+
+
+class ParamKind(StrEnum):
+    """How a parameter is edited and validated."""
+
+    STRING = "string"  # single line
+    TEXT = "text"  # multi-line prompt
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    SEED = "seed"  # integer with a randomise button
+    COLOR = "color"  # "#rrggbb" or "#rrggbbaa"
+    FILE = "file"  # a path; ``accept`` names the media kind
+    JSON = "json"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ParamSpec(_Frozen):
+    """One editable parameter of a node, stored in the node's ``data``."""
+
+    name: str
+    kind: ParamKind
+    label: str | None = None
+    description: str = ""
+    default: Any = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[Any, ...] | None = None
+    accept: PortType | None = None  # for FILE: the kind of media to pick
+
+    def check(self, value: Any) -> str | None:
+        """Return why ``value`` is not acceptable, or ``None`` when it is."""
+        kind = self.kind
+        if kind in (ParamKind.STRING, ParamKind.TEXT, ParamKind.FILE):
+            if not isinstance(value, str):
+                return f"expected a string, got {_json_type(value)}"
+        elif kind in (ParamKind.INTEGER, ParamKind.SEED):
+            if isinstance(value, bool) or not isinstance(value, int):
+                if not (isinstance(value, float) and value.is_integer()):
+                    return f"expected an integer, got {_json_type(value)}"
+        elif kind == ParamKind.NUMBER:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"expected a number, got {_json_type(value)}"
+            if not math.isfinite(value):
+                return "expected a finite number"
+        elif kind == ParamKind.BOOLEAN:
+            if not isinstance(value, bool):
+                return f"expected true or false, got {_json_type(value)}"
+        elif kind == ParamKind.COLOR:
+            if not _is_color(value):
+                return f"expected a colour like #ff8800, got {value!r}"
+        if kind == ParamKind.ENUM or self.choices is not None:
+            if self.choices is not None and value not in self.choices:
+                return f"{value!r} is not one of {', '.join(map(repr, self.choices))}"
+        if kind in (ParamKind.INTEGER, ParamKind.SEED, ParamKind.NUMBER):
+            if self.minimum is not None and value < self.minimum:
+                return f"{value} is below the minimum {self.minimum:g}"
+            if self.maximum is not None and value > self.maximum:
+                return f"{value} is above the maximum {self.maximum:g}"
+        return None
+
+    def json_schema(self) -> dict[str, Any]:
+        """This parameter as a JSON Schema property."""
+        types = {
+            ParamKind.STRING: "string",
+            ParamKind.TEXT: "string",
+            ParamKind.FILE: "string",
+            ParamKind.COLOR: "string",
+            ParamKind.INTEGER: "integer",
+            ParamKind.SEED: "integer",
+            ParamKind.NUMBER: "number",
+            ParamKind.BOOLEAN: "boolean",
+        }
+        schema: dict[str, Any] = {"x-kind": self.kind.value}
+        if self.kind in types:
+            schema["type"] = types[self.kind]
+        if self.description:
+            schema["description"] = self.description
+        if self.default is not None:
+            schema["default"] = self.default
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.choices is not None:
+            schema["enum"] = list(self.choices)
+        return schema
+
+
+class PortSpec(_Frozen):
+    """An input or output of a node.
+
+    An input that is not wired takes the node's ``data[name]`` when present, so a
+    prompt can be typed in or come from another node. ``accepts_list`` marks an
+    input that takes a whole batch (``list.join``); any other input fed a batch
+    makes the node run once per item.
+    """
+
+    name: str
+    type: PortType
+    label: str | None = None
+    description: str = ""
+    required: bool = True
+    accepts_list: bool = False
+
+
+class PricingUnit(StrEnum):
+    """What a node's credits are counted in."""
+
+    FREE = "free"
+    PER_RUN = "per_run"
+    PER_IMAGE = "per_image"
+    PER_SECOND = "per_second"
+    PER_1K_CHARS = "per_1k_chars"
+    PER_MEGAPIXEL = "per_megapixel"
+
+
+class Pricing(_Frozen):
+    """A pricing rule: ``credits`` per unit, the quantity read from ``quantity_param``.
+
+    ``PER_1K_CHARS`` counts the characters of ``quantity_param`` (a text param);
+    the others multiply by its numeric value (default 1). ``minimum`` is a floor.
+    """
+
+    unit: PricingUnit = PricingUnit.FREE
+    credits: float = Field(default=0.0, ge=0)
+    quantity_param: str | None = None
+    minimum: float = Field(default=0.0, ge=0)
+
+    def estimate(self, params: dict[str, Any]) -> float:
+        """Credits for one run of the node with these parameters."""
+        if self.unit == PricingUnit.FREE:
+            return 0.0
+        quantity: float = 1.0
+        if self.quantity_param is not None:
+            raw = params.get(self.quantity_param)
+            if self.unit == PricingUnit.PER_1K_CHARS:
+                quantity = len(raw) / 1000 if isinstance(raw, str) else 0.0
+            elif isinstance(raw, int | float) and not isinstance(raw, bool):
+                quantity = float(raw)
+        return round(max(self.credits * quantity, self.minimum), 6)
+
+
+FREE = Pricing()
+
+
+class NodeSpec(_Frozen):
+    """Everything the app, CLI and server need to know about one node type."""
+
+    type: str
+    category: Category
+    display_name: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    inputs: tuple[PortSpec, ...] = ()
+    outputs: tuple[PortSpec, ...] = ()
+    params: tuple[ParamSpec, ...] = ()
+    provider: str = "local"
+    model_id: str | None = None
+    pricing: Pricing = FREE
+    source: str | None = None  # where the model id and parameters were taken from
+
+    def input(self, name: str) -> PortSpec | None:
+        """The input port called ``name``."""
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> PortSpec | None:
+        """The output port called ``name``."""
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def param(self, name: str) -> ParamSpec | None:
+        """The parameter called ``name``."""
+        return next((p for p in self.params if p.name == name), None)
+
+    def resolved_params(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with every parameter's default filled in."""
+        resolved = {p.name: p.default for p in self.params if p.default is not None}
+        resolved.update(data)
+        return resolved
+
+    def params_json_schema(self) -> dict[str, Any]:
+        """The parameters as one JSON Schema object."""
+        return {
+            "type": "object",
+            "properties": {p.name: p.json_schema() for p in self.params},
+            "required": [p.name for p in self.params if p.required],
+        }
+
+    def export(self) -> dict[str, Any]:
+        """JSON-ready description used by ``catalog --json`` and ``GET /nodes``."""
+        data = self.model_dump(mode="json", exclude={"params"})
+        data["params"] = [p.model_dump(mode="json", exclude_none=True) for p in self.params]
+        data["paramsSchema"] = self.params_json_schema()
+        return data
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _is_color(value: Any) -> bool:
+    if not isinstance(value, str) or not value.startswith("#") or len(value) not in (7, 9):
+        return False
+    try:
+        int(value[1:], 16)
+    except ValueError:
+        return False
+    return True

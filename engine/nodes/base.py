@@ -1,0 +1,63 @@
+"""The interface every node implementation follows.
+
+An implementation is a callable ``(context, inputs) -> outputs``, sync or async.
+``inputs`` maps input port names to values (wired values, else ``data[name]``);
+it returns a mapping of output port names to values. Synchronous implementations
+(CPU-bound Pillow work) run in a worker thread so they never block the event loop.
+Failures are raised as :class:`engine.errors.NodeError` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.artifacts import ArtifactStore
+from engine.errors import PermanentNodeError
+
+
+class ProgressCallback(Protocol):
+    def __call__(self, fraction: float, message: str | None = None) -> None: ...
+
+
+def _ignore_progress(fraction: float, message: str | None = None) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeContext:
+    """What a node implementation may use while it runs.
+
+    ``params`` are the node's validated parameters with defaults filled in.
+    ``base_dir`` resolves relative file paths (the workflow file's folder).
+    ``preview`` asks hosted nodes for an offline stand-in output.
+    """
+
+    node_id: str
+    node_type: str
+    params: Mapping[str, Any]
+    artifacts: ArtifactStore
+    base_dir: Path = field(default_factory=Path.cwd)
+    preview: bool = False
+    item_index: int | None = None
+    report_progress: ProgressCallback = _ignore_progress
+
+    def resolve_path(self, value: str) -> Path:
+        """A user-supplied path, relative to the workflow's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def existing_file(self, value: str) -> Path:
+        """A user-supplied path that must name a readable file."""
+        if not value:
+            raise PermanentNodeError("no file was chosen")
+        path = self.resolve_path(value)
+        if not path.is_file():
+            raise PermanentNodeError(f"file not found: {path}")
+        return path
+
+
+Outputs = Mapping[str, Any]
+NodeImplementation = Callable[[NodeContext, dict[str, Any]], Outputs | Awaitable[Outputs]]

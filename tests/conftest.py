@@ -1,0 +1,22 @@
+"""Shared fixtures. Qt tests run offscreen; the test setup sets it, not the caller."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = REPO_ROOT / "resources" / "examples"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh Patchbay data directory, also exported as PATCHBAY_DATA_DIR."""
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("PATCHBAY_DATA_DIR", str(path))
+    return path
