@@ -6,11 +6,13 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.catalog.spec import Category, NodeSpec
 from engine.errors import UnknownNodeTypeError
-from engine.nodes.base import NodeImplementation
+
+if TYPE_CHECKING:
+    from engine.nodes.base import NodeImplementation
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,9 +165,10 @@ class PortSpec(_Frozen):
     """An input or output of a node.
 
     An input that is not wired takes the node's ``data[name]`` when present, so a
-    prompt can be typed in or come from another node. ``accepts_list`` marks an
-    input that takes a whole batch (``list.join``); any other input fed a batch
-    makes the node run once per item.
+    prompt can be typed in or come from another node. ``is_list`` on an input means
+    it takes a whole batch at once (``list.join``, ``image.grid``); any other input
+    fed a batch makes the node run once per item. ``is_list`` on an output means the
+    port always carries a batch (``text.split_lines``).
     """
 
     name: str
@@ -175,7 +176,7 @@ class PortSpec(_Frozen):
     label: str | None = None
     description: str = ""
     required: bool = True
-    accepts_list: bool = False
+    is_list: bool = False
 
 
 class PricingUnit(StrEnum):

@@ -32,7 +32,10 @@ class NodeContext:
 
     ``params`` are the node's validated parameters with defaults filled in.
     ``base_dir`` resolves relative file paths (the workflow file's folder).
-    ``preview`` asks hosted nodes for an offline stand-in output.
+    ``output_dir`` is where nodes that write files for the user (``image.save``)
+    put them when given a relative path. ``run_inputs`` are the run's inputs
+    (``name -> value``), read by ``input.*`` nodes. ``preview`` asks hosted nodes
+    for an offline stand-in output.
     """
 
     node_id: str
@@ -40,6 +43,8 @@ class NodeContext:
     params: Mapping[str, Any]
     artifacts: ArtifactStore
     base_dir: Path = field(default_factory=Path.cwd)
+    output_dir: Path = field(default_factory=Path.cwd)
+    run_inputs: Mapping[str, Any] = field(default_factory=dict)
     preview: bool = False
     item_index: int | None = None
     report_progress: ProgressCallback = _ignore_progress
