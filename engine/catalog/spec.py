@@ -83,6 +83,14 @@ class ParamKind(StrEnum):
     JSON = "json"
 
 
+class ParamProblem(StrEnum):
+    """Why a parameter value was refused by :meth:`ParamSpec.check`."""
+
+    WRONG_TYPE = "wrong_type"
+    OUT_OF_RANGE = "out_of_range"
+    NOT_IN_ENUM = "not_in_enum"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -102,35 +110,35 @@ class ParamSpec(_Frozen):
     choices: tuple[Any, ...] | None = None
     accept: PortType | None = None  # for FILE: the kind of media to pick
 
-    def check(self, value: Any) -> str | None:
-        """Return why ``value`` is not acceptable, or ``None`` when it is."""
+    def check(self, value: Any) -> tuple[ParamProblem, str] | None:
+        """Return what is wrong with ``value`` and why, or ``None`` when it is acceptable."""
         kind = self.kind
+        wrong = ParamProblem.WRONG_TYPE
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
         if kind in (ParamKind.STRING, ParamKind.TEXT, ParamKind.FILE):
             if not isinstance(value, str):
-                return f"expected a string, got {_json_type(value)}"
+                return wrong, f"expected a string, got {_json_type(value)}"
         elif kind in (ParamKind.INTEGER, ParamKind.SEED):
-            if isinstance(value, bool) or not isinstance(value, int):
-                if not (isinstance(value, float) and value.is_integer()):
-                    return f"expected an integer, got {_json_type(value)}"
+            if not is_number or (isinstance(value, float) and not value.is_integer()):
+                return wrong, f"expected an integer, got {_json_type(value)}"
         elif kind == ParamKind.NUMBER:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                return f"expected a number, got {_json_type(value)}"
+            if not is_number:
+                return wrong, f"expected a number, got {_json_type(value)}"
             if not math.isfinite(value):
-                return "expected a finite number"
+                return wrong, "expected a finite number"
         elif kind == ParamKind.BOOLEAN:
             if not isinstance(value, bool):
-                return f"expected true or false, got {_json_type(value)}"
-        elif kind == ParamKind.COLOR:
-            if not _is_color(value):
-                return f"expected a colour like #ff8800, got {value!r}"
-        if kind == ParamKind.ENUM or self.choices is not None:
-            if self.choices is not None and value not in self.choices:
-                return f"{value!r} is not one of {', '.join(map(repr, self.choices))}"
+                return wrong, f"expected true or false, got {_json_type(value)}"
+        elif kind == ParamKind.COLOR and not _is_color(value):
+            return wrong, f"expected a colour like #ff8800, got {_short_repr(value)}"
+        if self.choices is not None and not _is_choice(value, self.choices):
+            options = ", ".join(map(_short_repr, self.choices))
+            return ParamProblem.NOT_IN_ENUM, f"{_short_repr(value)} is not one of {options}"
         if kind in (ParamKind.INTEGER, ParamKind.SEED, ParamKind.NUMBER):
             if self.minimum is not None and value < self.minimum:
-                return f"{value} is below the minimum {self.minimum:g}"
+                return ParamProblem.OUT_OF_RANGE, f"{value} is below the minimum {self.minimum:g}"
             if self.maximum is not None and value > self.maximum:
-                return f"{value} is above the maximum {self.maximum:g}"
+                return ParamProblem.OUT_OF_RANGE, f"{value} is above the maximum {self.maximum:g}"
         return None
 
     def json_schema(self) -> dict[str, Any]:
@@ -293,3 +301,18 @@ def _is_color(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_choice(value: Any, choices: tuple[Any, ...]) -> bool:
+    # ``True == 1`` in Python; a JSON boolean must not pass for the number choice 1.
+    return any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in choices)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """``repr`` of a scalar, cut to ``limit``; containers are named, never printed."""
+    if isinstance(value, list | tuple | dict | set):
+        return _json_type(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = repr(value)
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    return type(value).__name__

@@ -1,0 +1,46 @@
+# Patchbay developer entry points. Only Python 3.11+, pip and make are assumed.
+#   make run    set up and open the desktop app
+#   make test   set up and run the whole suite: lint, types, import contract, tests,
+#               then the engine and server tests again without PySide6 installed
+
+PYTHON ?= python3
+VENV := .venv
+HEADLESS := .venv-headless
+BIN := $(VENV)/bin
+QT_PACKAGES := PySide6-Essentials shiboken6 NodeGraphQt qasync pytest-qt
+
+.PHONY: run test check pytest headless-test clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+$(HEADLESS)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(HEADLESS)
+	$(HEADLESS)/bin/python -m pip install --quiet --upgrade pip
+	$(HEADLESS)/bin/python -m pip install --quiet -e ".[test]"
+	$(HEADLESS)/bin/python -m pip uninstall --quiet --yes $(QT_PACKAGES)
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/patchbay-studio $(FILE)
+
+check: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+headless-test: $(HEADLESS)/.installed
+	PATCHBAY_EXPECT_NO_QT=1 $(HEADLESS)/bin/python -m pytest tests/engine tests/server -p no:cacheprovider; \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
+
+test: check pytest headless-test
+
+clean:
+	rm -rf $(VENV) $(HEADLESS) .mypy_cache .ruff_cache .pytest_cache
