@@ -154,20 +154,26 @@ def parse_workflow(document: Any) -> LoadedWorkflow:
     return LoadedWorkflow(workflow=workflow, migrated_from=start)
 
 
-def load_workflow(path: str | Path) -> LoadedWorkflow:
-    """Read a ``*.patchbay.json`` file."""
+def read_document(path: str | Path) -> Any:
+    """Read a file's raw JSON (not yet migrated or checked)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkflowFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise WorkflowFileError(f"{path} is not a text file (not UTF-8)") from exc
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise WorkflowFileError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
-    return parse_workflow(document)
+
+
+def load_workflow(path: str | Path) -> LoadedWorkflow:
+    """Read a ``*.patchbay.json`` file."""
+    return parse_workflow(read_document(path))
 
 
 def save_workflow(workflow: Workflow, path: str | Path) -> None:

@@ -270,3 +270,15 @@ class PasteCommand(_CompositeCommand):
         super().__init__(text)
         self._steps = [AddNodeCommand(document, node) for node in nodes]
         self._steps += [AddEdgeCommand(document, edge) for edge in edges]
+
+
+class CompoundCommand(_CompositeCommand):
+    """Several commands as one undo step: redo runs them in order, undo in reverse.
+
+    Each step is built (and so reads the document) before any runs; pass steps that
+    do not depend on one another's effects (delete nodes and drop their backdrop).
+    """
+
+    def __init__(self, text: str, steps: Iterable[QUndoCommand]) -> None:
+        super().__init__(text)
+        self._steps = list(steps)

@@ -124,7 +124,7 @@ class ParamSpec(_Frozen):
         elif kind == ParamKind.NUMBER:
             if not is_number:
                 return wrong, f"expected a number, got {_json_type(value)}"
-            if not math.isfinite(value):
+            if not _is_finite(value):
                 return wrong, "expected a finite number"
         elif kind == ParamKind.BOOLEAN:
             if not isinstance(value, bool):
@@ -136,9 +136,11 @@ class ParamSpec(_Frozen):
             return ParamProblem.NOT_IN_ENUM, f"{_short_repr(value)} is not one of {options}"
         if kind in (ParamKind.INTEGER, ParamKind.SEED, ParamKind.NUMBER):
             if self.minimum is not None and value < self.minimum:
-                return ParamProblem.OUT_OF_RANGE, f"{value} is below the minimum {self.minimum:g}"
+                low = f"{_short_repr(value)} is below the minimum {self.minimum:g}"
+                return ParamProblem.OUT_OF_RANGE, low
             if self.maximum is not None and value > self.maximum:
-                return ParamProblem.OUT_OF_RANGE, f"{value} is above the maximum {self.maximum:g}"
+                high = f"{_short_repr(value)} is above the maximum {self.maximum:g}"
+                return ParamProblem.OUT_OF_RANGE, high
         return None
 
     def json_schema(self) -> dict[str, Any]:
@@ -308,10 +310,19 @@ def _is_choice(value: Any, choices: tuple[Any, ...]) -> bool:
     return any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in choices)
 
 
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float is not a usable number either
+        return False
+
+
 def _short_repr(value: Any, limit: int = 60) -> str:
     """``repr`` of a scalar, cut to ``limit``; containers are named, never printed."""
     if isinstance(value, list | tuple | dict | set):
         return _json_type(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "a huge number"  # repr() of a 5000-digit int raises ValueError
     if isinstance(value, str | int | float | bool) or value is None:
         text = repr(value)
         return text if len(text) <= limit else text[: limit - 1] + "…"

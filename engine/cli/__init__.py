@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import engine
 from engine.cli import commands
 from engine.cli.commands import EXIT_FAILED
+from engine.cli.server import add_server_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of workflow files")
     schema.set_defaults(handler=commands.schema_command)
+
+    add_server_commands(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ from engine.catalog import default_catalog
 from engine.cli import render
 from engine.errors import WorkflowFileError
 from engine.validation import Severity, validate
-from engine.workflow import LoadedWorkflow, load_workflow, workflow_json_schema
+from engine.workflow import LoadedWorkflow, load_workflow, read_document, workflow_json_schema
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -34,10 +34,12 @@ def _print_json(data: Any) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     """``patchbay validate FILE``: every violation, exit 2 if any is an error."""
-    loaded = _load(args.file)
-    if loaded is None:
+    try:
+        document = read_document(args.file)
+    except WorkflowFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    violations = validate(loaded.workflow)
+    violations = validate(document)
     errors = [v for v in violations if v.severity == Severity.ERROR]
     if args.json:
         _print_json({"valid": not errors, "violations": [v.to_json() for v in violations]})

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 def register_all(catalog: Catalog) -> None:
     """Register every built-in node type into ``catalog``."""
-    from engine.nodes import data, image, inputs, outputs, text
+    from engine.nodes import data, image, image_compose, image_edit, inputs, outputs, text
 
-    for module in (inputs, text, data, image, outputs):
+    for module in (inputs, text, data, image, image_edit, image_compose, outputs):
         module.register(catalog)

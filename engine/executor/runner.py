@@ -1,0 +1,746 @@
+"""One run in flight: the ready-set scheduler, attempts, batches and events.
+
+A node is started when its last parent finishes. What runs is a *unit*: the node
+itself, or one item of a node fanned out over a batch. At most
+``max_concurrency`` units hold a slot at a time; a unit gets an asyncio task only
+when it gets a slot (the others wait in a backlog), so a wide graph costs no more
+tasks or wake-ups than it has to. This module is the hot path measured by
+``benchmarks/engine_overhead.py``: state lives in slotted objects, events are
+slotted dataclasses, and pydantic records are built only when asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.artifacts import ArtifactStore
+from engine.cache import NodeCache
+from engine.errors import NodeError, TransientNodeError
+from engine.executor.dataflow import (
+    error_info,
+    fan_out,
+    fingerprint,
+    gather_inputs,
+    invoke,
+    merge_items,
+    normalise_outputs,
+    output_key,
+    run_output,
+)
+from engine.executor.events import (
+    ErrorKind,
+    ExecutionEvent,
+    ExecutionState,
+    NodeErrorInfo,
+    NodeState,
+)
+from engine.executor.options import RunOptions
+from engine.executor.plan import Plan
+from engine.executor.record import ExecutionRecord
+from engine.executor.state import Failure, NodeRun, TimedOut, Unit
+from engine.nodes.base import NodeContext
+from engine.values import Batch, encode_value
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[ExecutionEvent], None]
+
+_PENDING = NodeState.PENDING
+_QUEUED = NodeState.QUEUED
+_RUNNING = NodeState.RUNNING
+_COMPLETED = NodeState.COMPLETED
+_CACHED = NodeState.CACHED
+_FAILED = NodeState.FAILED
+_SKIPPED = NodeState.SKIPPED
+_CANCELLED = NodeState.CANCELLED
+_SUCCEEDED = frozenset({_COMPLETED, _CACHED})
+_NOT_STARTED = "the run was cancelled before this node started"
+_CALLBACK_FAILED = "an execution event callback raised; the run goes on"
+
+
+class Run:
+    """The state and scheduler of one execution (used through ExecutionHandle)."""
+
+    def __init__(
+        self,
+        *,
+        workflow_name: str,
+        plan: Plan,
+        options: RunOptions,
+        execution_id: str,
+        artifacts: ArtifactStore,
+        cache: NodeCache | None,
+        base_dir: Path,
+        output_dir: Path,
+        on_event: EventCallback | None,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
+        self.execution_id = execution_id
+        self.workflow_name = workflow_name
+        self.options = options
+        self.artifacts = artifacts
+        self.cache = cache
+        self.base_dir = base_dir
+        self.output_dir = output_dir
+        self.on_event = on_event
+        self.preview = options.preview
+        self.run_inputs = options.inputs
+        self.timeout = options.node_timeout_s
+        self.retry = options.retry
+        self.budget = options.budget
+        self.free = options.max_concurrency  # slots
+        self.backlog: deque[tuple[NodeRun, Unit]] = deque()
+        self.slot_waiters: deque[asyncio.Future[None]] = deque()
+        self.nodes = {
+            nid: NodeRun(p, self.preview and p.type.hosted, self) for nid, p in plan.nodes.items()
+        }
+        self.values: dict[str, dict[str, Any]] = {}  # raw outputs of finished nodes
+        self.status = ExecutionState.QUEUED
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.t0 = 0.0
+        self.duration_ms: float | None = None
+        self.charged = 0.0
+        self.reserved = 0.0
+        self.cancelled = False
+        self.unsettled = len(self.nodes)
+        self.settled: asyncio.Future[None] = self.loop.create_future()
+        self.outputs: dict[str, Any] = {}
+        self.error: str | None = None
+        self.final: ExecutionRecord | None = None
+        self.watchdog: asyncio.TimerHandle | None = None
+
+    # -- events ---------------------------------------------------------------
+
+    def emit(self, event: ExecutionEvent) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception(_CALLBACK_FAILED)
+
+    def _run_event(self, state: ExecutionState, **fields: Any) -> None:
+        if self.on_event is not None:
+            self.emit(ExecutionEvent(self.execution_id, state, preview=self.preview, **fields))
+
+    def _node_event(self, node: NodeRun, state: NodeState, **fields: Any) -> None:
+        if self.on_event is not None:
+            self.emit(
+                ExecutionEvent(
+                    self.execution_id,
+                    state,
+                    node.planned.node_id,
+                    time.time(),
+                    preview=node.preview,
+                    **fields,
+                )
+            )
+
+    # -- the whole run --------------------------------------------------------
+
+    def announce(self) -> None:
+        """Emit the run's QUEUED event (``start`` does, before the task runs)."""
+        self._run_event(ExecutionState.QUEUED, at=time.time())
+
+    async def main(self) -> None:
+        """Run every node, then seal the run."""
+        self.status = ExecutionState.RUNNING
+        self.started_at = time.time()
+        self.t0 = time.perf_counter()
+        self._run_event(ExecutionState.RUNNING, at=self.started_at)
+        try:
+            for node in list(self.nodes.values()):
+                if node.status is _PENDING and node.waiting == 0:
+                    if self.cancelled:
+                        self._close(node, _CANCELLED, _NOT_STARTED)
+                        self._settle(node)
+                    elif self._start(node):
+                        self._settle(node)
+            if self.unsettled:
+                await self.settled
+        except asyncio.CancelledError:
+            # The run's own task was cancelled (the event loop is shutting down):
+            # stop the nodes and still end with a proper state and final event.
+            self.cancel()
+            if not self.settled.done():
+                await self.settled
+        self._seal()
+
+    def _seal(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+        self.finished_at = time.time()
+        self.duration_ms = (time.perf_counter() - self.t0) * 1000.0
+        failed = [n for n in self.nodes.values() if n.status is _FAILED]
+        if self.cancelled:
+            self.status = ExecutionState.CANCELLED
+            self.error = "the run was cancelled"
+        elif failed:
+            self.status = ExecutionState.FAILED
+            names = ", ".join(repr(n.planned.node_id) for n in failed[:3])
+            more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            reason = f" ({failed[0].error.message})" if failed[0].error else ""
+            plural = "s" if len(failed) > 1 else ""
+            self.error = f"{len(failed)} node{plural} failed: {names}{more}{reason}"
+        else:
+            self.status = ExecutionState.COMPLETED
+        self.outputs = self._run_outputs()
+        self._run_event(
+            self.status,
+            at=self.finished_at,
+            duration_ms=self.duration_ms,
+            credits=round(self.charged, 6),
+            outputs=self.outputs,
+            message=self.error,
+        )
+
+    def _run_outputs(self) -> dict[str, Any]:
+        done = [n for n in self.nodes.values() if n.status in _SUCCEEDED]
+        chosen = [n for n in done if n.planned.type.is_output]
+        if not chosen:
+            chosen = [n for n in done if not n.planned.children]
+        return {
+            output_key(n.planned): encode_value(run_output(n.values or {}, n.inputs))
+            for n in chosen
+        }
+
+    def cancel(self) -> None:
+        """Stop the run: running units are cancelled, nothing else starts."""
+        if self.cancelled or self.status.is_final:
+            return
+        self.cancelled = True
+        backlog = list(self.backlog)
+        self.backlog.clear()
+        for node, unit in backlog:
+            unit.finish(_CANCELLED)
+            self._unit_done(node, unit, None)
+        for node in self.nodes.values():
+            for unit in node.units:
+                if unit.task is not None:
+                    unit.task.cancel()
+
+    # -- scheduling -----------------------------------------------------------
+
+    def _settle(self, node: NodeRun) -> None:
+        """A node reached a final state: start or skip its children."""
+        stack = [node]
+        nodes = self.nodes
+        while stack:
+            current = stack.pop()
+            self.unsettled -= 1
+            ok = current.status in _SUCCEEDED
+            for child_id in current.planned.children:
+                child = nodes[child_id]
+                if child.status is not _PENDING:
+                    continue
+                if self.cancelled:
+                    self._close(child, _CANCELLED, _NOT_STARTED)
+                    stack.append(child)
+                elif not ok:
+                    # Name the node that actually failed, however far upstream.
+                    child.blamed = blamed = current.blamed or current.planned.node_id
+                    verb = "failed" if nodes[blamed].status is _FAILED else "did not run"
+                    self._close(child, _SKIPPED, f"skipped because upstream node {blamed!r} {verb}")
+                    stack.append(child)
+                else:
+                    child.waiting -= 1
+                    if child.waiting == 0 and self._start(child):
+                        stack.append(child)
+        if self.unsettled == 0 and not self.settled.done():
+            self.settled.set_result(None)
+
+    def _close(self, node: NodeRun, status: NodeState, message: str) -> None:
+        node.status = status
+        node.message = message
+        node.finished_at = time.time()
+        self._node_event(node, status, message=message)
+
+    def _start(self, node: NodeRun) -> bool:
+        """Begin a node whose parents succeeded; ``True`` if it ended at once."""
+        planned = node.planned
+        try:
+            if planned.wires or planned.type.required:
+                inputs = gather_inputs(planned, self.values)
+            else:
+                inputs = dict(planned.constants) if planned.constants else {}
+            items = fan_out(planned, inputs) if planned.type.item_ports else None
+        except NodeError as exc:
+            node.error = error_info(exc)
+            node.finish(_FAILED)
+            self._node_event(node, _FAILED, error=node.error)
+            return True
+        node.inputs = inputs
+        if items is not None:
+            return self._start_batch(node, items)
+        cache = self.cache
+        if cache is not None:
+            node.key = self._fingerprint(node, inputs)
+            if not planned.forced:
+                hit = cache.get(node.key, self.artifacts)
+                if hit is not None:
+                    self._complete(node, hit, cached=True)
+                    return True
+        node.status = _QUEUED
+        if self.on_event is not None:
+            event = ExecutionEvent(
+                self.execution_id,
+                _QUEUED,
+                planned.node_id,
+                time.time(),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                node.preview,
+            )
+            try:
+                self.on_event(event)
+            except Exception:
+                log.exception(_CALLBACK_FAILED)
+        if self.free:  # inlined _offer: the common case
+            self.free -= 1
+            node.task = self.loop.create_task(self._unit_task(node, node))
+        else:
+            self.backlog.append((node, node))
+        return False
+
+    def _fingerprint(self, node: NodeRun, inputs: dict[str, Any]) -> str:
+        return fingerprint(
+            node.planned,
+            inputs,
+            run_inputs=self.run_inputs,
+            base_dir=self.base_dir,
+            preview=self.preview,
+        )
+
+    def _offer(self, node: NodeRun, unit: Unit) -> None:
+        """Run ``unit`` now if a slot is free, else when one frees up."""
+        if self.free:
+            self.free -= 1
+            unit.task = self.loop.create_task(self._unit_task(node, unit))
+        else:
+            self.backlog.append((node, unit))
+
+    def _release_slot(self) -> None:
+        while self.slot_waiters:
+            waiter = self.slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes to a retrying unit
+                return
+        if self.backlog:
+            node, unit = self.backlog.popleft()
+            unit.task = self.loop.create_task(self._unit_task(node, unit))
+        else:
+            self.free += 1
+
+    async def _acquire_slot(self) -> None:
+        if self.free:
+            self.free -= 1
+            return
+        waiter = self.loop.create_future()
+        self.slot_waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release_slot()  # handed over just as we were cancelled
+            raise
+
+    def _complete(self, node: NodeRun, values: dict[str, Any], *, cached: bool) -> None:
+        node.values = self.values[node.planned.node_id] = values
+        node.outputs = encode_value(values) if values else {}
+        node.progress = 1.0
+        if cached:
+            node.cached = True
+            node.started_at = node.finished_at = time.time()
+            node.duration_ms = 0.0
+            node.status = _CACHED
+        else:
+            node.status = _COMPLETED
+            node.finished_at = time.time()
+            node.duration_ms = (time.perf_counter() - node.t0) * 1000.0
+        if self.on_event is not None:
+            event = ExecutionEvent(
+                self.execution_id,
+                node.status,
+                node.planned.node_id,
+                node.finished_at,
+                None,
+                node.duration_ms,
+                node.credits,
+                node.outputs,
+                None,
+                None,
+                None,
+                None,
+                node.preview,
+            )
+            try:
+                self.on_event(event)
+            except Exception:
+                log.exception(_CALLBACK_FAILED)
+
+    # -- running a unit -------------------------------------------------------
+
+    async def _unit_task(self, node: NodeRun, unit: Unit) -> None:
+        """Run a unit that holds a slot (with its retries), then record how it ended."""
+        planned = node.planned
+        node_type = planned.type
+        values: dict[str, Any] | None = None
+        holding = True
+        reserved = 0.0
+        try:
+            if not (node_type.free or node.preview):
+                reserved = self._reserve(node, unit)
+            unit.started_at = now = time.time()
+            unit.t0 = time.perf_counter()
+            if node.status is _QUEUED:
+                node.status = _RUNNING
+                if unit is not node:
+                    node.started_at, node.t0 = now, unit.t0
+                    self._node_event(node, _RUNNING)
+            unit.status = _RUNNING
+            context = NodeContext(
+                planned.node_id,
+                planned.type_name,
+                planned.params,
+                self.artifacts,
+                self.base_dir,
+                self.output_dir,
+                self.run_inputs,
+                self.preview,
+                unit.index,
+                unit,  # units are their own progress callbacks
+            )
+            attempt = 0
+            while True:
+                attempt += 1
+                unit.attempts = attempt
+                if attempt > node.attempts:
+                    node.attempts = attempt
+                if self.on_event is not None:
+                    event = ExecutionEvent(
+                        self.execution_id,
+                        _RUNNING,
+                        planned.node_id,
+                        time.time(),
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        unit.index,
+                        attempt,
+                        None,
+                        node.preview,
+                    )
+                    try:
+                        self.on_event(event)
+                    except Exception:
+                        log.exception(_CALLBACK_FAILED)
+                if self.timeout is not None:  # arm the timeout (inlined _watch)
+                    unit.expired = False
+                    unit.deadline = self.loop.time() + self.timeout
+                    if self.watchdog is None:
+                        self.watchdog = self.loop.call_at(unit.deadline, self._check_deadlines)
+                try:
+                    try:
+                        if node_type.is_async:
+                            result = await node_type.implementation(context, dict(unit.inputs))  # type: ignore[misc]
+                        else:
+                            result = await invoke(planned, context, dict(unit.inputs))
+                    except asyncio.CancelledError:
+                        if unit.expired and not self.cancelled and unit.task is not None:
+                            unit.task.uncancel()
+                            raise TimedOut from None
+                        raise
+                    finally:
+                        unit.deadline = None
+                    if type(result) is not dict or node_type.list_outputs:
+                        if inspect.isawaitable(result):
+                            result = await result
+                        result = normalise_outputs(planned, result)
+                except TransientNodeError as exc:
+                    failure = error_info(exc)
+                    delay = self.retry.delay(attempt, exc.retry_after)
+                except TimedOut:
+                    failure = NodeErrorInfo(
+                        ErrorKind.TIMEOUT,
+                        f"timed out after {self.timeout:g} s",
+                        {"timeoutS": self.timeout},
+                    )
+                    if not self.retry.retry_timeouts:
+                        raise Failure(failure) from None
+                    delay = self.retry.delay(attempt)
+                except Exception as exc:
+                    if not isinstance(exc, NodeError):
+                        log.warning("node %s crashed", planned.node_id, exc_info=exc)
+                    raise Failure(error_info(exc)) from exc
+                else:
+                    values = result
+                    break
+                if attempt >= self.retry.max_attempts:
+                    message = f"{failure.message} (gave up after {attempt} attempts)"
+                    raise Failure(NodeErrorInfo(failure.kind, message, failure.details))
+                self._node_event(
+                    node,
+                    _RUNNING,
+                    item=unit.index,
+                    attempt=attempt + 1,
+                    message=f"attempt {attempt} failed ({failure.message}); "
+                    f"retrying in {delay:.2g} s",
+                )
+                holding = False
+                self._release_slot()
+                await asyncio.sleep(delay)
+                await self._acquire_slot()
+                holding = True
+        except asyncio.CancelledError:
+            unit.finish(_CANCELLED)
+        except Failure as failure:
+            unit.error = failure.info
+            unit.finish(_FAILED)
+        else:
+            if reserved:
+                self.charged += reserved
+                unit.credits = reserved
+            unit.progress = 1.0
+            if unit is not node:
+                unit.finish(_COMPLETED)
+            if unit.key is not None and self.cache is not None:
+                self.cache.put(unit.key, values, node_type=planned.type_name)
+        finally:
+            self.reserved -= reserved
+            if holding:
+                if self.backlog or self.slot_waiters:
+                    self._release_slot()
+                else:
+                    self.free += 1
+        unit.task = None
+        if unit is node and values is not None:  # the common case, inlined
+            self._complete(node, values, cached=False)
+            self._settle(node)
+        else:
+            self._unit_done(node, unit, values)
+
+    def _check_deadlines(self) -> None:
+        """Time out the units past their deadline, then wait for the next deadline.
+
+        One timer per run (not one per attempt) wakes at the earliest deadline;
+        deadlines only grow, so arming a unit costs an addition and a comparison.
+        """
+        self.watchdog = None
+        now = self.loop.time()
+        earliest: float | None = None
+        for node in self.nodes.values():
+            for unit in node.units:
+                deadline = unit.deadline
+                if deadline is None or unit.task is None:
+                    continue
+                if deadline <= now:
+                    unit.deadline = None
+                    unit.expired = True
+                    unit.task.cancel()
+                elif earliest is None or deadline < earliest:
+                    earliest = deadline
+        if earliest is not None:
+            self.watchdog = self.loop.call_at(earliest, self._check_deadlines)
+
+    def _unit_done(self, node: NodeRun, unit: Unit, values: dict[str, Any] | None) -> None:
+        if unit is node:
+            if values is not None:
+                self._complete(node, values, cached=False)
+            elif unit.status is _FAILED:
+                self._node_event(node, _FAILED, error=node.error, attempt=node.attempts)
+            else:
+                node.message = "cancelled while running" if node.started_at else _NOT_STARTED
+                self._node_event(node, _CANCELLED, message=node.message)
+            self._settle(node)
+            return
+        if values is not None:
+            unit.values = values
+            unit.outputs = encode_value(values)
+            self._node_event(
+                node,
+                _COMPLETED,
+                item=unit.index,
+                duration_ms=unit.duration_ms,
+                credits=unit.credits,
+                outputs=unit.outputs,
+            )
+        else:
+            self._node_event(node, unit.status, item=unit.index, error=unit.error)
+        node.open_items -= 1
+        node.progress = (len(node.items) - node.open_items) / len(node.items)
+        if node.open_items:
+            self._node_event(node, _RUNNING, progress=node.progress)
+        else:
+            self._finish_batch(node)
+            self._settle(node)
+
+    # -- credits --------------------------------------------------------------
+
+    def _reserve(self, node: NodeRun, unit: Unit) -> float:
+        """Set aside the credits of one run of a priced node; refuse to overspend."""
+        planned = node.planned
+        # Inputs override params: a wired prompt is what a per-character price counts.
+        price = planned.type.spec.pricing.estimate({**planned.params, **unit.inputs})
+        if self.budget is not None and price:
+            left = self.budget - self.charged - self.reserved
+            if price > left + 1e-9:
+                left = max(left, 0.0)
+                raise Failure(
+                    NodeErrorInfo(
+                        ErrorKind.PERMANENT,
+                        f"not enough credits left to run this node: it needs {price:g}, "
+                        f"{left:g} of the budget of {self.budget:g} remain",
+                        {"requiredCredits": price, "availableCredits": left},
+                    )
+                )
+        self.reserved += price
+        return price
+
+    # -- batches --------------------------------------------------------------
+
+    def _start_batch(self, node: NodeRun, items: list[dict[str, Any]]) -> bool:
+        planned = node.planned
+        cache = self.cache
+        node.items = units = [Unit(node, index) for index in range(len(items))]
+        hits: list[dict[str, Any] | None] = []
+        for unit, inputs in zip(units, items, strict=True):
+            unit.inputs = inputs
+            hit = None
+            if cache is not None:
+                unit.key = self._fingerprint(node, inputs)
+                if not planned.forced:
+                    hit = cache.get(unit.key, self.artifacts)
+            hits.append(hit)
+        if not items:
+            node.started_at = time.time()
+            node.t0 = time.perf_counter()
+            self._complete(node, {name: Batch(()) for name in planned.type.outputs}, cached=False)
+            return True
+        for unit, hit in zip(units, hits, strict=True):
+            if hit is not None:
+                self._item_cached(node, unit, hit)
+        if all(hit is not None for hit in hits):
+            self._complete(node, merge_items(planned, [h or {} for h in hits]), cached=True)
+            return True
+        node.status = _QUEUED
+        self._node_event(node, _QUEUED)
+        node.open_items = sum(1 for hit in hits if hit is None)
+        for unit, hit in zip(units, hits, strict=True):
+            if hit is None:
+                self._offer(node, unit)
+        return False
+
+    def _item_cached(self, node: NodeRun, unit: Unit, values: dict[str, Any]) -> None:
+        unit.values = values
+        unit.outputs = encode_value(values)
+        unit.cached = True
+        unit.progress = 1.0
+        unit.status = _CACHED
+        unit.started_at = unit.finished_at = time.time()
+        unit.duration_ms = 0.0
+        self._node_event(
+            node, _CACHED, item=unit.index, duration_ms=0.0, credits=0.0, outputs=unit.outputs
+        )
+
+    def _finish_batch(self, node: NodeRun) -> None:
+        node.credits = round(sum(unit.credits for unit in node.items), 6)
+        failed = [unit for unit in node.items if unit.status is _FAILED]
+        if self.cancelled or any(unit.status is _CANCELLED for unit in node.items):
+            node.finish(_CANCELLED)
+            node.message = "cancelled while running"
+            self._node_event(node, _CANCELLED, message=node.message, credits=node.credits)
+        elif failed:
+            first = failed[0].error or NodeErrorInfo(ErrorKind.CRASH, "unknown error")
+            node.error = NodeErrorInfo(
+                first.kind,
+                f"{len(failed)} of {len(node.items)} items failed; "
+                f"item {failed[0].index}: {first.message}",
+                {**first.details, "failedItems": [unit.index for unit in failed]},
+            )
+            node.finish(_FAILED)
+            self._node_event(node, _FAILED, error=node.error, credits=node.credits)
+        else:
+            results = [unit.values or {} for unit in node.items]
+            self._complete(node, merge_items(node.planned, results), cached=False)
+
+    # -- progress -------------------------------------------------------------
+
+    def report_progress(self, unit: Unit, fraction: float, message: str | None) -> None:
+        """A unit's ``ctx.report_progress``: safe to call from a worker thread."""
+        if threading.get_ident() == self.thread:
+            self._progress(unit.owner, unit, fraction, message)
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: the run is long over
+            self.loop.call_soon_threadsafe(self._progress, unit.owner, unit, fraction, message)
+
+    def _progress(self, node: NodeRun, unit: Unit, fraction: float, message: str | None) -> None:
+        if unit.status is not _RUNNING or math.isnan(fraction):  # late report, or junk
+            return
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        unit.progress = fraction
+        if unit is not node:
+            node.progress = sum(u.progress or 0.0 for u in node.items) / len(node.items)
+        self._node_event(node, _RUNNING, item=unit.index, progress=fraction, message=message)
+
+    # -- records --------------------------------------------------------------
+
+    def _estimate(self) -> float:
+        """The run's credit estimate (what the budget was checked against)."""
+        total = 0.0
+        for node in self.nodes.values():
+            planned = node.planned
+            if not (planned.type.free or node.preview):
+                total += planned.type.spec.pricing.estimate(planned.params)
+        return round(total, 6)
+
+    def snapshot(self) -> ExecutionRecord:
+        """The run as it stands; once it has ended, its final record (built once)."""
+        if self.final is not None:
+            return self.final
+        nodes = list(self.nodes.values())
+        progress = (
+            sum(1.0 if n.status.is_final else (n.progress or 0.0) for n in nodes) / len(nodes)
+            if nodes
+            else 1.0
+        )
+        record = ExecutionRecord.model_construct(
+            execution_id=self.execution_id,
+            workflow_name=self.workflow_name,
+            status=self.status,
+            scope=self.options.scope,
+            target_node_id=self.options.target_node_id,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            duration_ms=self.duration_ms,
+            credits=round(self.charged, 6),
+            estimated_credits=self._estimate(),
+            preview=self.preview,
+            progress=progress,
+            outputs=self.outputs,
+            nodes=[n.node_record() for n in nodes],
+            error=self.error,
+        )
+        if self.status.is_final:
+            self.final = record
+        return record

@@ -1,0 +1,1 @@
+"""Bundled resources: icons, stylesheets and example workflows (read with importlib.resources)."""

@@ -1,0 +1,122 @@
+"""Acceptance 2: a bounded schemathesis run against /openapi.json.
+
+Every operation is called with generated requests (valid and invalid); no answer
+may be a 5xx, and every answer must match the documented status codes, content
+types, headers and schemas.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.server.conftest import (
+    SHARED_CONFIG,
+    Key,
+    Server,
+    _make_server,
+    create_workflow,
+    greeting_workflow,
+    paint_workflow,
+    wait_for_end,
+)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # Its own server: generated requests must not eat the shared server's
+    # anonymous (per-IP) rate limit.
+    instance = _make_server(Path(tmp_path_factory.mktemp("fuzzed")), SHARED_CONFIG)
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="module")
+def fuzz_key(fuzzed_server: Server) -> Key:
+    return fuzzed_server.create_key("fuzz", tier="enterprise", credits=1000)
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+#: Examples per operation: schema-valid requests, and requests that break the schema.
+GENERATION_MODES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 4}
+
+
+@pytest.fixture(scope="module")
+def real_ids(fuzzed_server: Server, fuzz_key: Key) -> dict[str, str]:
+    """Ids of resources that exist, so generated requests also reach the happy paths."""
+    with fuzzed_server.client(fuzz_key) as client:
+        workflow_id = create_workflow(client, paint_workflow())
+        execution_id = client.post(f"/api/v1/workflows/{workflow_id}/execute").json()["executionId"]
+        final = wait_for_end(client, execution_id)
+        hooked = create_workflow(client, greeting_workflow())
+        webhook_id = client.post(f"/api/v1/workflows/{hooked}/publish").json()["webhookId"]
+    return {
+        "workflow_id": workflow_id,
+        "execution_id": execution_id,
+        "artifact_id": final["outputs"]["poster"]["$artifact"]["id"],
+        "webhook_id": webhook_id,
+    }
+
+
+def test_every_operation_conforms_to_the_schema(
+    fuzzed_server: Server, fuzz_key: Key, real_ids: dict[str, str]
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{fuzzed_server.base_url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 18
+    failures: list[str] = []
+    statuses: set[int] = set()
+    for operation, mode in itertools.product(operations, GENERATION_MODES):
+
+        @given(case=operation.as_strategy(mode), use_real=st.booleans())
+        @settings(
+            max_examples=GENERATION_MODES[mode],
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: schemathesis.Case, use_real: bool) -> None:
+            if use_real and case.path_parameters:
+                for name in case.path_parameters:
+                    if name in real_ids:
+                        case.path_parameters[name] = real_ids[name]
+                if case.method == "DELETE" and case.path == "/api/v1/workflows/{workflow_id}":
+                    with fuzzed_server.client(fuzz_key) as client:
+                        case.path_parameters["workflow_id"] = create_workflow(
+                            client, greeting_workflow()
+                        )
+            response = case.call_and_validate(headers=fuzz_key.headers, checks=CHECKS, timeout=30)
+            statuses.add(response.status_code)
+
+        try:
+            call()
+        except Unsatisfiable:
+            # No invalid request exists for an operation without parameters.
+            assert mode is GenerationMode.NEGATIVE
+        except Exception as exc:  # collect every operation's failure, then report
+            failures.append(f"{operation.label} ({mode.value}): {exc}")
+    assert not failures, "\n\n".join(failures)
+    # The run reached real resources, not only 404s.
+    assert {200, 201, 202, 404, 422} <= statuses
