@@ -171,6 +171,9 @@ class Autosaver(QObject):
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self._tick)
         document.changed.connect(self._on_changed)
+        # A command changes the document before the stack counts it as unsaved,
+        # so the write is scheduled from the stack's signals.
+        undo_stack.indexChanged.connect(self._schedule)
         undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     @property
@@ -228,12 +231,16 @@ class Autosaver(QObject):
 
     def _on_changed(self) -> None:
         self._revision += 1
+
+    def _schedule(self, *_: object) -> None:
         if not self._stack.isClean():
             self._debounce.start()
 
     def _on_clean_changed(self, clean: bool) -> None:
         if clean:
             self.discard()
+        else:
+            self._schedule()
 
     def _tick(self) -> None:
         if self._revision != self._written or (

@@ -33,6 +33,11 @@ def _slug(name: str) -> str:
     return slug or "untitled"
 
 
+def with_suffix(path: Path) -> Path:
+    """``name`` -> ``name.patchbay.json``; names already ending in ``.json`` are kept."""
+    return path if path.name.endswith(".json") else path.with_name(path.name + FILE_SUFFIX)
+
+
 class DocumentController(QObject):
     """New/Open/Save/Save As/Revert/Restore for one window's document."""
 
@@ -65,7 +70,7 @@ class DocumentController(QObject):
         self._settings = settings
         self._prompts = prompts
         self._path: Path | None = None
-        undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     # -- state -------------------------------------------------------------------
 
@@ -128,6 +133,7 @@ class DocumentController(QObject):
             path = self._prompts.save_path(self._window, self._suggested_path())
             if path is None:
                 return False
+            path = with_suffix(path)
         if not self._write(path):
             return False
         if path != self._path:
@@ -168,6 +174,9 @@ class DocumentController(QObject):
         return choice == UnsavedChoice.DISCARD
 
     # -- internals ---------------------------------------------------------------
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
 
     def load(self, workflow: Workflow, path: Path | None, notes: Iterable[str] = ()) -> None:
         """Make ``workflow`` the document (a fresh undo history, nothing to save)."""

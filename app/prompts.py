@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engine.workflow import FILE_SUFFIX
-
 if TYPE_CHECKING:
     from app.autosave import AutosaveInfo
 
@@ -34,11 +32,6 @@ class RecoveryChoice(Enum):
     RESTORE = "restore"
     DISCARD = "discard"
     LATER = "later"  # keep the autosave and ask again next start
-
-
-def with_suffix(path: Path) -> Path:
-    """``name`` -> ``name.patchbay.json``; paths already ending in ``.json`` are kept."""
-    return path if path.name.endswith(".json") else path.with_name(path.name + FILE_SUFFIX)
 
 
 class Prompts:
@@ -72,8 +65,10 @@ class Prompts:
 
     def save_path(self, parent: QWidget, suggested: Path) -> Path | None:
         """Where to save, starting at ``suggested``; ``None`` when cancelled."""
-        name, _ = QFileDialog.getSaveFileName(parent, "Save Workflow As", str(suggested), FILE_FILTER)
-        return with_suffix(Path(name)) if name else None
+        name, _ = QFileDialog.getSaveFileName(
+            parent, "Save Workflow As", str(suggested), FILE_FILTER
+        )
+        return Path(name) if name else None
 
     def confirm_revert(self, parent: QWidget, name: str) -> bool:
         """Whether to throw away the unsaved changes and reload ``name`` from disk."""

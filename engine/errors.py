@@ -11,6 +11,7 @@ caller must handle::
     ├── UnknownNodeTypeError     a catalog lookup for a type that is not registered
     ├── BudgetExceededError      the credit estimate exceeds the budget (per-node breakdown)
     ├── ArtifactNotFoundError    an artifact id with no stored file
+    ├── CredentialStoreError     no OS keyring backend could store a secret
     └── NodeError                raised by a node implementation while it runs
         ├── TransientNodeError   worth retrying (rate limits, 5xx, timeouts)
         └── PermanentNodeError   retrying will not help (bad parameters, refusals)
@@ -68,6 +69,10 @@ class BudgetExceededError(PatchbayError):
 
 class ArtifactNotFoundError(PatchbayError):
     """An artifact id does not resolve to a stored file."""
+
+
+class CredentialStoreError(PatchbayError):
+    """A secret could not be stored: no usable OS keyring backend (the message says why)."""
 
 
 class NodeError(PatchbayError):

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Never read or write the developer's real OS keyring from a test; tests that need
+# a keyring install an in-memory backend.
+os.environ.setdefault("PATCHBAY_DISABLE_KEYRING", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = REPO_ROOT / "resources" / "examples"

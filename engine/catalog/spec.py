@@ -8,6 +8,7 @@ the CLI and the server share one source.
 from __future__ import annotations
 
 import math
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -204,7 +205,8 @@ class Pricing(_Frozen):
     """A pricing rule: ``credits`` per unit, the quantity read from ``quantity_param``.
 
     ``PER_1K_CHARS`` counts the characters of ``quantity_param`` (a text param);
-    the others multiply by its numeric value (default 1). ``minimum`` is a floor.
+    the others multiply by its numeric value (default 1), also when a provider's
+    enum spells it as text (``"5"``, ``"8s"``). ``minimum`` is a floor.
     """
 
     unit: PricingUnit = PricingUnit.FREE
@@ -223,10 +225,14 @@ class Pricing(_Frozen):
                 quantity = len(raw) / 1000 if isinstance(raw, str) else 0.0
             elif isinstance(raw, int | float) and not isinstance(raw, bool):
                 quantity = float(raw)
+            elif isinstance(raw, str) and (number := _LEADING_NUMBER.match(raw.strip())):
+                quantity = float(number.group())
         return round(max(self.credits * quantity, self.minimum), 6)
 
 
 FREE = Pricing()
+
+_LEADING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 class NodeSpec(_Frozen):
@@ -244,6 +250,9 @@ class NodeSpec(_Frozen):
     model_id: str | None = None
     pricing: Pricing = FREE
     source: str | None = None  # where the model id and parameters were taken from
+    #: Adapter-specific request/response mapping of a hosted node (endpoint path,
+    #: request field names for ports, where outputs are found in the response).
+    provider_options: dict[str, Any] = Field(default_factory=dict)
 
     def input(self, name: str) -> PortSpec | None:
         """The input port called ``name``."""

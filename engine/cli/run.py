@@ -44,14 +44,27 @@ _STATE_MARK = {
 }
 
 
-def parse_inputs(pairs: list[str]) -> dict[str, str]:
-    """``["brief=a red shoe", ...]`` as a mapping; raises :class:`InputError`."""
+def parse_inputs(pairs: list[str], workflow: Workflow) -> dict[str, str]:
+    """``["brief=a red shoe", ...]`` as a mapping; raises :class:`InputError`.
+
+    A file input (``input.image``) given as a relative path that exists from the
+    current directory is made absolute, as a shell user expects; otherwise the
+    node resolves it against the workflow's folder.
+    """
+    from engine.nodes.inputs import input_name
+
+    file_inputs = {
+        input_name(node.id, node.data) for node in workflow.nodes if node.type == "input.image"
+    }
     inputs: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise InputError(f"--input needs NAME=VALUE, got {pair!r}")
-        inputs[name.strip()] = value
+        if name in file_inputs and value and Path(value).expanduser().exists():
+            value = str(Path(value).expanduser().resolve())
+        inputs[name] = value
     return inputs
 
 
@@ -181,7 +194,7 @@ def run_workflow(workflow: Workflow, args: argparse.Namespace) -> int:
     """Validate, run and report; returns the exit code."""
     try:
         workflow = check_workflow(workflow)
-        inputs = parse_inputs(args.input)
+        inputs = parse_inputs(args.input, workflow)
         options = RunOptions(
             inputs=inputs, use_cache=not args.no_cache, preview=args.preview, budget=args.budget
         )

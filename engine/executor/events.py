@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -75,9 +74,14 @@ class NodeErrorInfo:
         return {"kind": self.kind.value, "message": self.message, "details": self.details}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExecutionEvent:
     """One state transition.
+
+    Events are read-only by contract: one instance is handed to every consumer.
+    (Not ``frozen``: the executor builds three per node on its hot path, and a
+    frozen dataclass sets each field through ``object.__setattr__``, which more
+    than doubles the cost; see docs/performance.md.)
 
     ``node_id`` is ``None`` for events about the whole execution, in which case
     ``state`` is an :class:`ExecutionState`. ``item`` is the batch item index when a
@@ -98,39 +102,6 @@ class ExecutionEvent:
     attempt: int | None = None
     message: str | None = None
     preview: bool = False
-
-    # Written out rather than generated: a frozen dataclass's __init__ sets each field
-    # through object.__setattr__, and events are built on the executor's hot path
-    # (three per node). Same signature and behaviour; ``at`` defaults to now.
-    def __init__(
-        self,
-        execution_id: str,
-        state: NodeState | ExecutionState,
-        node_id: str | None = None,
-        at: float | None = None,
-        progress: float | None = None,
-        duration_ms: float | None = None,
-        credits: float | None = None,
-        outputs: dict[str, Any] | None = None,
-        error: NodeErrorInfo | None = None,
-        item: int | None = None,
-        attempt: int | None = None,
-        message: str | None = None,
-        preview: bool = False,
-    ) -> None:
-        _set_execution_id(self, execution_id)
-        _set_state(self, state)
-        _set_node_id(self, node_id)
-        _set_at(self, _now() if at is None else at)
-        _set_progress(self, progress)
-        _set_duration_ms(self, duration_ms)
-        _set_credits(self, credits)
-        _set_outputs(self, outputs)
-        _set_error(self, error)
-        _set_item(self, item)
-        _set_attempt(self, attempt)
-        _set_message(self, message)
-        _set_preview(self, preview)
 
     def to_json(self) -> dict[str, Any]:
         """The event as the JSON object the API and ``--json`` emit (camelCase, no nulls)."""
@@ -154,32 +125,3 @@ class ExecutionEvent:
         if self.preview:
             data["preview"] = True
         return data
-
-
-_now = time.time
-_Setter = Callable[[ExecutionEvent, Any], None]
-
-
-def _setter(name: str) -> _Setter:
-    setter: _Setter = vars(ExecutionEvent)[name].__set__  # the slot's member descriptor
-    return setter
-
-
-_set_execution_id = _setter("execution_id")
-_set_state = _setter("state")
-_set_node_id = _setter("node_id")
-_set_at = _setter("at")
-_set_progress = _setter("progress")
-_set_duration_ms = _setter("duration_ms")
-_set_credits = _setter("credits")
-_set_outputs = _setter("outputs")
-_set_error = _setter("error")
-_set_item = _setter("item")
-_set_attempt = _setter("attempt")
-_set_message = _setter("message")
-_set_preview = _setter("preview")
-# The hand-written __init__ must set every field, and only fields.
-assert [f.name for f in fields(ExecutionEvent)] == [
-    "execution_id", "state", "node_id", "at", "progress", "duration_ms", "credits",
-    "outputs", "error", "item", "attempt", "message", "preview",
-]  # fmt: skip

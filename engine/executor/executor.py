@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from engine.artifacts import ArtifactStore
@@ -15,12 +14,10 @@ from engine.credits import CreditEstimate, estimate_credits
 from engine.errors import BudgetExceededError
 from engine.executor.events import ExecutionState
 from engine.executor.options import RunOptions, new_execution_id
-from engine.executor.plan import Plan, Topology, TypeCache, build_plan
+from engine.executor.plan import Plan, PlanCache
 from engine.executor.record import ExecutionRecord
 from engine.executor.runner import EventCallback, Run
 from engine.workflow import Workflow
-
-_REMEMBERED_TOPOLOGIES = 16
 
 
 class ExecutionHandle:
@@ -86,7 +83,9 @@ class Executor:
     ``artifacts`` stores media outputs; ``cache`` (optional) reuses unchanged
     nodes' outputs across runs; ``base_dir`` resolves relative input paths (the
     workflow file's folder) and ``output_dir`` is where nodes that save files for
-    the user write them. One executor may run many workflows concurrently.
+    the user write them. ``confine_files`` keeps nodes' file reads inside
+    ``base_dir`` and writes inside ``output_dir`` (the server runs other people's
+    workflows). One executor may run many workflows concurrently.
     """
 
     def __init__(
@@ -97,15 +96,15 @@ class Executor:
         cache: NodeCache | None = None,
         base_dir: str | Path | None = None,
         output_dir: str | Path | None = None,
+        confine_files: bool = False,
     ) -> None:
         self.catalog = catalog
         self.artifacts = artifacts
         self.cache = cache
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.output_dir = Path(output_dir) if output_dir is not None else self.base_dir
-        self._types: TypeCache = {}
-        # Recent workflows' graphs, reused while unchanged (planning is per run).
-        self._topologies: OrderedDict[int, tuple[Workflow, Topology]] = OrderedDict()
+        self.confine_files = confine_files
+        self._plans = PlanCache(catalog)  # planning happens on every run
 
     @classmethod
     def for_data_dir(
@@ -130,23 +129,13 @@ class Executor:
     def plan(self, workflow: Workflow, options: RunOptions | None = None) -> Plan:
         """Resolve the workflow and the nodes the run covers (raises on unrunnable graphs)."""
         options = options or RunOptions()
-        key = id(workflow)
-        known = self._topologies.get(key)
-        plan = build_plan(
+        return self._plans.plan(
             workflow,
-            self.catalog,
             scope=options.scope,
             target_node_id=options.target_node_id,
             use_cache=options.use_cache,
             inputs=options.inputs,
-            types=self._types,
-            topology=known[1] if known is not None and known[0] is workflow else None,
         )
-        if known is None or known[1] is not plan.topology:
-            self._topologies[key] = (workflow, plan.topology)
-            while len(self._topologies) > _REMEMBERED_TOPOLOGIES:
-                self._topologies.popitem(last=False)
-        return plan
 
     def estimate(self, workflow: Workflow, options: RunOptions | None = None) -> CreditEstimate:
         """The per-node credit estimate of running ``workflow`` with ``options``."""
@@ -192,6 +181,7 @@ class Executor:
             cache=self.cache,
             base_dir=self.base_dir,
             output_dir=self.output_dir,
+            confine_files=self.confine_files,
             on_event=on_event,
         )
         run.announce()

@@ -1,14 +1,18 @@
 """Turn a workflow into an execution plan: resolved nodes, wires, order and scope.
 
-Planning happens once per run, before anything executes. The workflow is assumed
-to have passed :mod:`engine.validation`; planning still refuses, with a clear
-error, what it cannot execute at all (unknown node types, dangling edges, cycles).
+Every run is planned before anything executes; :class:`PlanCache` reuses the plan
+of an unchanged workflow (plans are read-only, so runs can share one). The
+workflow is assumed to have passed :mod:`engine.validation`; planning still
+refuses, with a clear error, what it cannot execute at all (unknown node types,
+dangling edges, cycles, an unknown target node or run input).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
-from collections import deque
+import json
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -128,9 +132,8 @@ class TopologyNode(NamedTuple):
 class Topology:
     """A workflow's graph resolved against the catalog: everything but parameters.
 
-    It depends only on the nodes' ids and types and on the edges, so the executor
-    reuses it for the next run of the same workflow while those are unchanged
-    (parameters are read afresh on every run).
+    It depends only on the nodes' ids and types and on the edges, so a workflow
+    whose parameters were edited is re-planned without redoing the graph work.
     """
 
     node_keys: list[tuple[str, str]]  # (id, type) in document order
@@ -230,6 +233,97 @@ def build_plan(
 
 _node_key = attrgetter("id", "type")
 _edge_key = attrgetter("source", "source_handle", "target", "target_handle")
+
+
+Settings = list[tuple[str | None, dict[str, Any]]]  # (label, copy of data) per node
+
+
+@dataclass(slots=True)
+class _Remembered:
+    workflow: Workflow
+    plan: Plan
+    key: tuple[RunScope, str | None, bool]
+    settings: Settings
+
+
+class PlanCache:
+    """Plans of recently run workflows, reused while the workflow is unchanged.
+
+    Runs of an unchanged workflow (same nodes, edges, labels and data) share one
+    plan; a changed one re-plans, reusing the graph work when only data changed.
+    Plans are read-only, so sharing them between runs is safe.
+    """
+
+    def __init__(self, catalog: Catalog, size: int = 16) -> None:
+        self.catalog = catalog
+        self.size = size
+        self.types: TypeCache = {}
+        self._entries: OrderedDict[int, _Remembered] = OrderedDict()
+
+    def plan(
+        self,
+        workflow: Workflow,
+        *,
+        scope: RunScope = RunScope.ALL,
+        target_node_id: str | None = None,
+        use_cache: bool = True,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Plan:
+        """Like :func:`build_plan`, from memory when nothing relevant changed."""
+        key = (scope, target_node_id, use_cache)
+        entry = self._entries.get(id(workflow))
+        topology = None
+        if (
+            entry is not None
+            and entry.workflow is workflow
+            and entry.plan.topology.matches(workflow)
+        ):
+            topology = entry.plan.topology
+            if entry.key == key and _unchanged(workflow, entry.settings):
+                _check_inputs(inputs or {}, entry.plan.input_names)
+                self._entries.move_to_end(id(workflow))
+                return entry.plan
+        plan = build_plan(
+            workflow,
+            self.catalog,
+            scope=scope,
+            target_node_id=target_node_id,
+            use_cache=use_cache,
+            inputs=inputs,
+            types=self.types,
+            topology=topology,
+        )
+        settings = [(node.label, copy.deepcopy(node.data)) for node in workflow.nodes]
+        self._entries[id(workflow)] = _Remembered(workflow, plan, key, settings)
+        self._entries.move_to_end(id(workflow))
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return plan
+
+
+def _unchanged(workflow: Workflow, settings: Settings) -> bool:
+    for node, (label, data) in zip(workflow.nodes, settings, strict=True):
+        current = node.data
+        if node.label != label or current != data:
+            return False
+        if current and not _strictly_equal(current, data):
+            return False
+    return True
+
+
+def _strictly_equal(current: dict[str, Any], saved: dict[str, Any]) -> bool:
+    # == says 1 == 1.0 == True; parameters must not change type unnoticed.
+    for name, value in current.items():
+        other = saved[name]
+        if type(value) is not type(other):
+            return False
+        if isinstance(value, dict | list) and _canonical(value) != _canonical(other):
+            return False
+    return True
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr)
 
 
 def _node_keys(workflow: Workflow) -> list[tuple[str, str]]:

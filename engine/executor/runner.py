@@ -1,11 +1,11 @@
-"""One run in flight: the ready-set scheduler, attempts, batches and events.
+"""One run in flight: the ready-set scheduler, slots, events and records.
 
 A node is started when its last parent finishes. What runs is a *unit*: the node
 itself, or one item of a node fanned out over a batch. At most
 ``max_concurrency`` units hold a slot at a time; a unit gets an asyncio task only
 when it gets a slot (the others wait in a backlog), so a wide graph costs no more
 tasks or wake-ups than it has to. This module is the hot path measured by
-``benchmarks/engine_overhead.py``: state lives in slotted objects, events are
+``benchmarks/engine_overhead.py``: state lives in plain objects, events are
 slotted dataclasses, and pydantic records are built only when asked for.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import math
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -25,31 +25,23 @@ from typing import Any
 
 from engine.artifacts import ArtifactStore
 from engine.cache import NodeCache
-from engine.errors import NodeError, TransientNodeError
+from engine.errors import NodeError
+from engine.executor.batches import item_done, start_batch
 from engine.executor.dataflow import (
     error_info,
     fan_out,
     fingerprint,
     gather_inputs,
-    invoke,
-    merge_items,
-    normalise_outputs,
     output_key,
     run_output,
 )
-from engine.executor.events import (
-    ErrorKind,
-    ExecutionEvent,
-    ExecutionState,
-    NodeErrorInfo,
-    NodeState,
-)
+from engine.executor.events import ExecutionEvent, ExecutionState, NodeState
 from engine.executor.options import RunOptions
 from engine.executor.plan import Plan
 from engine.executor.record import ExecutionRecord
-from engine.executor.state import Failure, NodeRun, TimedOut, Unit
-from engine.nodes.base import NodeContext
-from engine.values import Batch, encode_value
+from engine.executor.state import NO_INPUTS, NodeRun, Unit
+from engine.executor.units import CALLBACK_FAILED, run_unit
+from engine.values import encode_value
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +57,6 @@ _SKIPPED = NodeState.SKIPPED
 _CANCELLED = NodeState.CANCELLED
 _SUCCEEDED = frozenset({_COMPLETED, _CACHED})
 _NOT_STARTED = "the run was cancelled before this node started"
-_CALLBACK_FAILED = "an execution event callback raised; the run goes on"
 
 
 class Run:
@@ -83,6 +74,7 @@ class Run:
         base_dir: Path,
         output_dir: Path,
         on_event: EventCallback | None,
+        confine_files: bool = False,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.thread = threading.get_ident()
@@ -93,6 +85,7 @@ class Run:
         self.cache = cache
         self.base_dir = base_dir
         self.output_dir = output_dir
+        self.confine_files = confine_files
         self.on_event = on_event
         self.preview = options.preview
         self.run_inputs = options.inputs
@@ -102,8 +95,9 @@ class Run:
         self.free = options.max_concurrency  # slots
         self.backlog: deque[tuple[NodeRun, Unit]] = deque()
         self.slot_waiters: deque[asyncio.Future[None]] = deque()
+        sink: weakref.ref[Run] = weakref.ref(self)
         self.nodes = {
-            nid: NodeRun(p, self.preview and p.type.hosted, self) for nid, p in plan.nodes.items()
+            nid: NodeRun(p, self.preview and p.type.hosted, sink) for nid, p in plan.nodes.items()
         }
         self.values: dict[str, dict[str, Any]] = {}  # raw outputs of finished nodes
         self.status = ExecutionState.QUEUED
@@ -129,13 +123,13 @@ class Run:
         try:
             self.on_event(event)
         except Exception:
-            log.exception(_CALLBACK_FAILED)
+            log.exception(CALLBACK_FAILED)
 
     def _run_event(self, state: ExecutionState, **fields: Any) -> None:
         if self.on_event is not None:
             self.emit(ExecutionEvent(self.execution_id, state, preview=self.preview, **fields))
 
-    def _node_event(self, node: NodeRun, state: NodeState, **fields: Any) -> None:
+    def node_event(self, node: NodeRun, state: NodeState, **fields: Any) -> None:
         if self.on_event is not None:
             self.emit(
                 ExecutionEvent(
@@ -165,9 +159,9 @@ class Run:
                 if node.status is _PENDING and node.waiting == 0:
                     if self.cancelled:
                         self._close(node, _CANCELLED, _NOT_STARTED)
-                        self._settle(node)
-                    elif self._start(node):
-                        self._settle(node)
+                        self.settle(node)
+                    elif self.start_node(node):
+                        self.settle(node)
             if self.unsettled:
                 await self.settled
         except asyncio.CancelledError:
@@ -213,7 +207,9 @@ class Run:
         if not chosen:
             chosen = [n for n in done if not n.planned.children]
         return {
-            output_key(n.planned): encode_value(run_output(n.values or {}, n.inputs))
+            output_key(n.planned): encode_value(
+                run_output(n.values or {}, n.inputs if n.planned.type.is_output else None)
+            )
             for n in chosen
         }
 
@@ -226,7 +222,7 @@ class Run:
         self.backlog.clear()
         for node, unit in backlog:
             unit.finish(_CANCELLED)
-            self._unit_done(node, unit, None)
+            self.unit_done(node, unit, None)
         for node in self.nodes.values():
             for unit in node.units:
                 if unit.task is not None:
@@ -234,14 +230,15 @@ class Run:
 
     # -- scheduling -----------------------------------------------------------
 
-    def _settle(self, node: NodeRun) -> None:
+    def settle(self, node: NodeRun) -> None:
         """A node reached a final state: start or skip its children."""
         stack = [node]
         nodes = self.nodes
         while stack:
             current = stack.pop()
             self.unsettled -= 1
-            ok = current.status in _SUCCEEDED
+            status = current.status
+            ok = status is _COMPLETED or status is _CACHED
             for child_id in current.planned.children:
                 child = nodes[child_id]
                 if child.status is not _PENDING:
@@ -257,7 +254,7 @@ class Run:
                     stack.append(child)
                 else:
                     child.waiting -= 1
-                    if child.waiting == 0 and self._start(child):
+                    if child.waiting == 0 and self.start_node(child):
                         stack.append(child)
         if self.unsettled == 0 and not self.settled.done():
             self.settled.set_result(None)
@@ -266,9 +263,9 @@ class Run:
         node.status = status
         node.message = message
         node.finished_at = time.time()
-        self._node_event(node, status, message=message)
+        self.node_event(node, status, message=message)
 
-    def _start(self, node: NodeRun) -> bool:
+    def start_node(self, node: NodeRun) -> bool:
         """Begin a node whose parents succeeded; ``True`` if it ended at once."""
         planned = node.planned
         try:
@@ -280,18 +277,18 @@ class Run:
         except NodeError as exc:
             node.error = error_info(exc)
             node.finish(_FAILED)
-            self._node_event(node, _FAILED, error=node.error)
+            self.node_event(node, _FAILED, error=node.error)
             return True
         node.inputs = inputs
         if items is not None:
-            return self._start_batch(node, items)
+            return start_batch(self, node, items)
         cache = self.cache
         if cache is not None:
-            node.key = self._fingerprint(node, inputs)
+            node.key = self.fingerprint_of(node, inputs)
             if not planned.forced:
                 hit = cache.get(node.key, self.artifacts)
                 if hit is not None:
-                    self._complete(node, hit, cached=True)
+                    self.complete(node, hit, True)
                     return True
         node.status = _QUEUED
         if self.on_event is not None:
@@ -313,15 +310,15 @@ class Run:
             try:
                 self.on_event(event)
             except Exception:
-                log.exception(_CALLBACK_FAILED)
+                log.exception(CALLBACK_FAILED)
         if self.free:  # inlined _offer: the common case
             self.free -= 1
-            node.task = self.loop.create_task(self._unit_task(node, node))
+            node.task = self.loop.create_task(run_unit(self, node, node))
         else:
             self.backlog.append((node, node))
         return False
 
-    def _fingerprint(self, node: NodeRun, inputs: dict[str, Any]) -> str:
+    def fingerprint_of(self, node: NodeRun, inputs: dict[str, Any]) -> str:
         return fingerprint(
             node.planned,
             inputs,
@@ -330,15 +327,15 @@ class Run:
             preview=self.preview,
         )
 
-    def _offer(self, node: NodeRun, unit: Unit) -> None:
+    def offer(self, node: NodeRun, unit: Unit) -> None:
         """Run ``unit`` now if a slot is free, else when one frees up."""
         if self.free:
             self.free -= 1
-            unit.task = self.loop.create_task(self._unit_task(node, unit))
+            unit.task = self.loop.create_task(run_unit(self, node, unit))
         else:
             self.backlog.append((node, unit))
 
-    def _release_slot(self) -> None:
+    def release_slot(self) -> None:
         while self.slot_waiters:
             waiter = self.slot_waiters.popleft()
             if not waiter.done():
@@ -346,11 +343,11 @@ class Run:
                 return
         if self.backlog:
             node, unit = self.backlog.popleft()
-            unit.task = self.loop.create_task(self._unit_task(node, unit))
+            unit.task = self.loop.create_task(run_unit(self, node, unit))
         else:
             self.free += 1
 
-    async def _acquire_slot(self) -> None:
+    async def acquire_slot(self) -> None:
         if self.free:
             self.free -= 1
             return
@@ -360,32 +357,39 @@ class Run:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._release_slot()  # handed over just as we were cancelled
+                self.release_slot()  # handed over just as we were cancelled
             raise
 
-    def _complete(self, node: NodeRun, values: dict[str, Any], *, cached: bool) -> None:
-        node.values = self.values[node.planned.node_id] = values
-        node.outputs = encode_value(values) if values else {}
+    def complete(self, node: NodeRun, values: dict[str, Any], cached: bool = False) -> None:
+        """A node succeeded (ran, or came from the cache) with these output values."""
+        planned = node.planned
+        node.values = self.values[planned.node_id] = values
+        if not planned.type.is_output:
+            node.inputs = NO_INPUTS  # not needed any more: free it now (fewer GC passes)
+        node.outputs = outputs = encode_value(values) if values else values  # {}: no copy
         node.progress = 1.0
         if cached:
             node.cached = True
-            node.started_at = node.finished_at = time.time()
-            node.duration_ms = 0.0
-            node.status = _CACHED
+            status = _CACHED
+            node.started_at = at = time.time()
+            duration_ms = 0.0
         else:
-            node.status = _COMPLETED
-            node.finished_at = time.time()
-            node.duration_ms = (time.perf_counter() - node.t0) * 1000.0
+            status = _COMPLETED
+            at = time.time()
+            duration_ms = (time.perf_counter() - node.t0) * 1000.0
+        node.status = status
+        node.finished_at = at
+        node.duration_ms = duration_ms
         if self.on_event is not None:
             event = ExecutionEvent(
                 self.execution_id,
-                node.status,
-                node.planned.node_id,
-                node.finished_at,
+                status,
+                planned.node_id,
+                at,
                 None,
-                node.duration_ms,
+                duration_ms,
                 node.credits,
-                node.outputs,
+                outputs,
                 None,
                 None,
                 None,
@@ -395,159 +399,19 @@ class Run:
             try:
                 self.on_event(event)
             except Exception:
-                log.exception(_CALLBACK_FAILED)
+                log.exception(CALLBACK_FAILED)
 
-    # -- running a unit -------------------------------------------------------
+    # -- units ----------------------------------------------------------------
 
-    async def _unit_task(self, node: NodeRun, unit: Unit) -> None:
-        """Run a unit that holds a slot (with its retries), then record how it ended."""
-        planned = node.planned
-        node_type = planned.type
-        values: dict[str, Any] | None = None
-        holding = True
-        reserved = 0.0
-        try:
-            if not (node_type.free or node.preview):
-                reserved = self._reserve(node, unit)
-            unit.started_at = now = time.time()
-            unit.t0 = time.perf_counter()
-            if node.status is _QUEUED:
-                node.status = _RUNNING
-                if unit is not node:
-                    node.started_at, node.t0 = now, unit.t0
-                    self._node_event(node, _RUNNING)
-            unit.status = _RUNNING
-            context = NodeContext(
-                planned.node_id,
-                planned.type_name,
-                planned.params,
-                self.artifacts,
-                self.base_dir,
-                self.output_dir,
-                self.run_inputs,
-                self.preview,
-                unit.index,
-                unit,  # units are their own progress callbacks
-            )
-            attempt = 0
-            while True:
-                attempt += 1
-                unit.attempts = attempt
-                if attempt > node.attempts:
-                    node.attempts = attempt
-                if self.on_event is not None:
-                    event = ExecutionEvent(
-                        self.execution_id,
-                        _RUNNING,
-                        planned.node_id,
-                        time.time(),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        unit.index,
-                        attempt,
-                        None,
-                        node.preview,
-                    )
-                    try:
-                        self.on_event(event)
-                    except Exception:
-                        log.exception(_CALLBACK_FAILED)
-                if self.timeout is not None:  # arm the timeout (inlined _watch)
-                    unit.expired = False
-                    unit.deadline = self.loop.time() + self.timeout
-                    if self.watchdog is None:
-                        self.watchdog = self.loop.call_at(unit.deadline, self._check_deadlines)
-                try:
-                    try:
-                        if node_type.is_async:
-                            result = await node_type.implementation(context, dict(unit.inputs))  # type: ignore[misc]
-                        else:
-                            result = await invoke(planned, context, dict(unit.inputs))
-                    except asyncio.CancelledError:
-                        if unit.expired and not self.cancelled and unit.task is not None:
-                            unit.task.uncancel()
-                            raise TimedOut from None
-                        raise
-                    finally:
-                        unit.deadline = None
-                    if type(result) is not dict or node_type.list_outputs:
-                        if inspect.isawaitable(result):
-                            result = await result
-                        result = normalise_outputs(planned, result)
-                except TransientNodeError as exc:
-                    failure = error_info(exc)
-                    delay = self.retry.delay(attempt, exc.retry_after)
-                except TimedOut:
-                    failure = NodeErrorInfo(
-                        ErrorKind.TIMEOUT,
-                        f"timed out after {self.timeout:g} s",
-                        {"timeoutS": self.timeout},
-                    )
-                    if not self.retry.retry_timeouts:
-                        raise Failure(failure) from None
-                    delay = self.retry.delay(attempt)
-                except Exception as exc:
-                    if not isinstance(exc, NodeError):
-                        log.warning("node %s crashed", planned.node_id, exc_info=exc)
-                    raise Failure(error_info(exc)) from exc
-                else:
-                    values = result
-                    break
-                if attempt >= self.retry.max_attempts:
-                    message = f"{failure.message} (gave up after {attempt} attempts)"
-                    raise Failure(NodeErrorInfo(failure.kind, message, failure.details))
-                self._node_event(
-                    node,
-                    _RUNNING,
-                    item=unit.index,
-                    attempt=attempt + 1,
-                    message=f"attempt {attempt} failed ({failure.message}); "
-                    f"retrying in {delay:.2g} s",
-                )
-                holding = False
-                self._release_slot()
-                await asyncio.sleep(delay)
-                await self._acquire_slot()
-                holding = True
-        except asyncio.CancelledError:
-            unit.finish(_CANCELLED)
-        except Failure as failure:
-            unit.error = failure.info
-            unit.finish(_FAILED)
-        else:
-            if reserved:
-                self.charged += reserved
-                unit.credits = reserved
-            unit.progress = 1.0
-            if unit is not node:
-                unit.finish(_COMPLETED)
-            if unit.key is not None and self.cache is not None:
-                self.cache.put(unit.key, values, node_type=planned.type_name)
-        finally:
-            self.reserved -= reserved
-            if holding:
-                if self.backlog or self.slot_waiters:
-                    self._release_slot()
-                else:
-                    self.free += 1
-        unit.task = None
-        if unit is node and values is not None:  # the common case, inlined
-            self._complete(node, values, cached=False)
-            self._settle(node)
-        else:
-            self._unit_done(node, unit, values)
-
-    def _check_deadlines(self) -> None:
+    def check_deadlines(self) -> None:
         """Time out the units past their deadline, then wait for the next deadline.
 
         One timer per run (not one per attempt) wakes at the earliest deadline;
         deadlines only grow, so arming a unit costs an addition and a comparison.
+        Deadlines are ``time.perf_counter()`` values (the unit's own start stamp).
         """
         self.watchdog = None
-        now = self.loop.time()
+        now = time.perf_counter()
         earliest: float | None = None
         for node in self.nodes.values():
             for unit in node.units:
@@ -561,130 +425,21 @@ class Run:
                 elif earliest is None or deadline < earliest:
                     earliest = deadline
         if earliest is not None:
-            self.watchdog = self.loop.call_at(earliest, self._check_deadlines)
+            self.watchdog = self.loop.call_later(earliest - now, self.check_deadlines)
 
-    def _unit_done(self, node: NodeRun, unit: Unit, values: dict[str, Any] | None) -> None:
+    def unit_done(self, node: NodeRun, unit: Unit, values: dict[str, Any] | None) -> None:
+        """A unit ended (``values`` is ``None`` unless it completed)."""
         if unit is node:
             if values is not None:
-                self._complete(node, values, cached=False)
+                self.complete(node, values)
             elif unit.status is _FAILED:
-                self._node_event(node, _FAILED, error=node.error, attempt=node.attempts)
+                self.node_event(node, _FAILED, error=node.error, attempt=node.attempts)
             else:
                 node.message = "cancelled while running" if node.started_at else _NOT_STARTED
-                self._node_event(node, _CANCELLED, message=node.message)
-            self._settle(node)
+                self.node_event(node, _CANCELLED, message=node.message)
+            self.settle(node)
             return
-        if values is not None:
-            unit.values = values
-            unit.outputs = encode_value(values)
-            self._node_event(
-                node,
-                _COMPLETED,
-                item=unit.index,
-                duration_ms=unit.duration_ms,
-                credits=unit.credits,
-                outputs=unit.outputs,
-            )
-        else:
-            self._node_event(node, unit.status, item=unit.index, error=unit.error)
-        node.open_items -= 1
-        node.progress = (len(node.items) - node.open_items) / len(node.items)
-        if node.open_items:
-            self._node_event(node, _RUNNING, progress=node.progress)
-        else:
-            self._finish_batch(node)
-            self._settle(node)
-
-    # -- credits --------------------------------------------------------------
-
-    def _reserve(self, node: NodeRun, unit: Unit) -> float:
-        """Set aside the credits of one run of a priced node; refuse to overspend."""
-        planned = node.planned
-        # Inputs override params: a wired prompt is what a per-character price counts.
-        price = planned.type.spec.pricing.estimate({**planned.params, **unit.inputs})
-        if self.budget is not None and price:
-            left = self.budget - self.charged - self.reserved
-            if price > left + 1e-9:
-                left = max(left, 0.0)
-                raise Failure(
-                    NodeErrorInfo(
-                        ErrorKind.PERMANENT,
-                        f"not enough credits left to run this node: it needs {price:g}, "
-                        f"{left:g} of the budget of {self.budget:g} remain",
-                        {"requiredCredits": price, "availableCredits": left},
-                    )
-                )
-        self.reserved += price
-        return price
-
-    # -- batches --------------------------------------------------------------
-
-    def _start_batch(self, node: NodeRun, items: list[dict[str, Any]]) -> bool:
-        planned = node.planned
-        cache = self.cache
-        node.items = units = [Unit(node, index) for index in range(len(items))]
-        hits: list[dict[str, Any] | None] = []
-        for unit, inputs in zip(units, items, strict=True):
-            unit.inputs = inputs
-            hit = None
-            if cache is not None:
-                unit.key = self._fingerprint(node, inputs)
-                if not planned.forced:
-                    hit = cache.get(unit.key, self.artifacts)
-            hits.append(hit)
-        if not items:
-            node.started_at = time.time()
-            node.t0 = time.perf_counter()
-            self._complete(node, {name: Batch(()) for name in planned.type.outputs}, cached=False)
-            return True
-        for unit, hit in zip(units, hits, strict=True):
-            if hit is not None:
-                self._item_cached(node, unit, hit)
-        if all(hit is not None for hit in hits):
-            self._complete(node, merge_items(planned, [h or {} for h in hits]), cached=True)
-            return True
-        node.status = _QUEUED
-        self._node_event(node, _QUEUED)
-        node.open_items = sum(1 for hit in hits if hit is None)
-        for unit, hit in zip(units, hits, strict=True):
-            if hit is None:
-                self._offer(node, unit)
-        return False
-
-    def _item_cached(self, node: NodeRun, unit: Unit, values: dict[str, Any]) -> None:
-        unit.values = values
-        unit.outputs = encode_value(values)
-        unit.cached = True
-        unit.progress = 1.0
-        unit.status = _CACHED
-        unit.started_at = unit.finished_at = time.time()
-        unit.duration_ms = 0.0
-        self._node_event(
-            node, _CACHED, item=unit.index, duration_ms=0.0, credits=0.0, outputs=unit.outputs
-        )
-
-    def _finish_batch(self, node: NodeRun) -> None:
-        node.credits = round(sum(unit.credits for unit in node.items), 6)
-        failed = [unit for unit in node.items if unit.status is _FAILED]
-        if self.cancelled or any(unit.status is _CANCELLED for unit in node.items):
-            node.finish(_CANCELLED)
-            node.message = "cancelled while running"
-            self._node_event(node, _CANCELLED, message=node.message, credits=node.credits)
-        elif failed:
-            first = failed[0].error or NodeErrorInfo(ErrorKind.CRASH, "unknown error")
-            node.error = NodeErrorInfo(
-                first.kind,
-                f"{len(failed)} of {len(node.items)} items failed; "
-                f"item {failed[0].index}: {first.message}",
-                {**first.details, "failedItems": [unit.index for unit in failed]},
-            )
-            node.finish(_FAILED)
-            self._node_event(node, _FAILED, error=node.error, credits=node.credits)
-        else:
-            results = [unit.values or {} for unit in node.items]
-            self._complete(node, merge_items(node.planned, results), cached=False)
-
-    # -- progress -------------------------------------------------------------
+        item_done(self, node, unit, values)
 
     def report_progress(self, unit: Unit, fraction: float, message: str | None) -> None:
         """A unit's ``ctx.report_progress``: safe to call from a worker thread."""
@@ -698,10 +453,12 @@ class Run:
         if unit.status is not _RUNNING or math.isnan(fraction):  # late report, or junk
             return
         fraction = min(max(float(fraction), 0.0), 1.0)
+        if fraction == unit.progress and message is None:
+            return  # nothing new to tell
         unit.progress = fraction
         if unit is not node:
             node.progress = sum(u.progress or 0.0 for u in node.items) / len(node.items)
-        self._node_event(node, _RUNNING, item=unit.index, progress=fraction, message=message)
+        self.node_event(node, _RUNNING, item=unit.index, progress=fraction, message=message)
 
     # -- records --------------------------------------------------------------
 

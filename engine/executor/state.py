@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from engine.executor.events import NodeErrorInfo, NodeState
 from engine.executor.plan import PlannedNode
 from engine.executor.record import ItemRecord, NodeRecord
+
+NO_INPUTS: Mapping[str, Any] = MappingProxyType({})
 
 
 class Failure(Exception):
@@ -49,11 +51,11 @@ class Unit:
     error: NodeErrorInfo | None = None
     outputs: dict[str, Any] | None = None  # encoded
     values: dict[str, Any] | None = None  # raw
-    inputs: Mapping[str, Any] = MappingProxyType({})
+    inputs: Mapping[str, Any] = NO_INPUTS
     key: str | None = None  # cache fingerprint
     task: asyncio.Task[None] | None = None
     expired: bool = False
-    deadline: float | None = None  # loop time the current attempt must end by
+    deadline: float | None = None  # perf_counter() by which the current attempt must end
 
     def __init__(self, owner: NodeRun, index: int) -> None:
         self.owner = owner
@@ -61,7 +63,9 @@ class Unit:
 
     def __call__(self, fraction: float, message: str | None = None) -> None:
         """Report progress: this is the node's ``ctx.report_progress`` (any thread)."""
-        self.owner.sink.report_progress(self, fraction, message)
+        sink = self.owner.sink()
+        if sink is not None:  # else the run is over and gone
+            sink.report_progress(self, fraction, message)
 
     def finish(self, status: NodeState) -> None:
         """Enter a final state, stamping the end time and the duration."""
@@ -99,11 +103,18 @@ class NodeRun(Unit):
     message: str | None = None
     blamed: str | None = None  # the failed ancestor a SKIPPED node is skipped for
 
-    def __init__(self, planned: PlannedNode, preview: bool, sink: ProgressSink) -> None:
+    def __init__(
+        self, planned: PlannedNode, preview: bool, sink: Callable[[], ProgressSink | None]
+    ) -> None:
         self.planned = planned
         self.preview = preview
-        self.sink = sink
+        self.sink = sink  # a weak reference: no cycle, so a finished run is freed at once
         self.waiting = len(planned.parents)
+        # Read on the hot path: instance attributes are faster to read than class ones.
+        self.status = NodeState.PENDING
+        self.index = None
+        self.credits = 0.0
+        self.key = None
 
     @property
     def owner(self) -> NodeRun:  # type: ignore[override]

@@ -10,7 +10,22 @@ if TYPE_CHECKING:
 
 def register_all(catalog: Catalog) -> None:
     """Register every built-in node type into ``catalog``."""
-    from engine.nodes import data, image, image_compose, image_edit, inputs, outputs, text
+    from engine.nodes import (
+        audio,
+        data,
+        image,
+        image_compose,
+        image_edit,
+        image_extra,
+        inputs,
+        outputs,
+        text,
+        video,
+    )
 
-    for module in (inputs, text, data, image, image_edit, image_compose, outputs):
+    modules = (inputs, text, data, image, image_edit, image_compose, image_extra, video, audio)
+    for module in (*modules, outputs):
         module.register(catalog)
+    from engine.catalog import hosted
+
+    hosted.register(catalog)

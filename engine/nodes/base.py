@@ -10,7 +10,7 @@ Failures are raised as :class:`engine.errors.NodeError` subclasses.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,16 +26,22 @@ def _ignore_progress(fraction: float, message: str | None = None) -> None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeContext:
-    """What a node implementation may use while it runs.
+    """What a node implementation may use while it runs (read-only by contract).
+
+    Not ``frozen``: the executor builds one per node run on its hot path, and a
+    frozen dataclass sets each field through ``object.__setattr__`` (about four
+    times slower); see docs/performance.md.
 
     ``params`` are the node's validated parameters with defaults filled in.
     ``base_dir`` resolves relative file paths (the workflow file's folder).
     ``output_dir`` is where nodes that write files for the user (``image.save``)
     put them when given a relative path. ``run_inputs`` are the run's inputs
     (``name -> value``), read by ``input.*`` nodes. ``preview`` asks hosted nodes
-    for an offline stand-in output.
+    for an offline stand-in output. ``confined`` (set by the server, which runs
+    other people's workflows) keeps every file a node reads inside ``base_dir`` and
+    every file it writes inside ``output_dir``.
     """
 
     node_id: str
@@ -48,38 +54,25 @@ class NodeContext:
     preview: bool = False
     item_index: int | None = None
     report_progress: ProgressCallback = _ignore_progress
-
-    # Written out rather than generated: a frozen dataclass's __init__ sets each field
-    # through object.__setattr__, and the executor builds one context per node run.
-    # Same signature and behaviour as the generated one.
-    def __init__(
-        self,
-        node_id: str,
-        node_type: str,
-        params: Mapping[str, Any],
-        artifacts: ArtifactStore,
-        base_dir: Path | None = None,
-        output_dir: Path | None = None,
-        run_inputs: Mapping[str, Any] | None = None,
-        preview: bool = False,
-        item_index: int | None = None,
-        report_progress: ProgressCallback = _ignore_progress,
-    ) -> None:
-        _set_node_id(self, node_id)
-        _set_node_type(self, node_type)
-        _set_params(self, params)
-        _set_artifacts(self, artifacts)
-        _set_base_dir(self, Path.cwd() if base_dir is None else base_dir)
-        _set_output_dir(self, Path.cwd() if output_dir is None else output_dir)
-        _set_run_inputs(self, {} if run_inputs is None else run_inputs)
-        _set_preview(self, preview)
-        _set_item_index(self, item_index)
-        _set_report_progress(self, report_progress)
+    confined: bool = False
 
     def resolve_path(self, value: str) -> Path:
-        """A user-supplied path, relative to the workflow's folder."""
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
+        """A user-supplied path to read, relative to the workflow's folder."""
+        return self._place(value, self.base_dir, "read")
+
+    def output_path(self, value: str) -> Path:
+        """A user-supplied path to write, relative to the output folder."""
+        return self._place(value, self.output_dir, "write")
+
+    def _place(self, value: str, root: Path, verb: str) -> Path:
+        path = Path(value) if self.confined else Path(value).expanduser()
+        path = path if path.is_absolute() else root / path
+        if self.confined and not path.resolve().is_relative_to(root.resolve()):
+            raise PermanentNodeError(
+                f"cannot {verb} {value!r}: on this server nodes may only {verb} files "
+                f"inside the workflow's own folder"
+            )
+        return path
 
     def existing_file(self, value: str) -> Path:
         """A user-supplied path that must name a readable file."""
@@ -90,27 +83,6 @@ class NodeContext:
             raise PermanentNodeError(f"file not found: {path}")
         return path
 
-
-def _setter(name: str) -> Callable[[NodeContext, Any], None]:
-    setter: Callable[[NodeContext, Any], None] = vars(NodeContext)[name].__set__  # slot descriptor
-    return setter
-
-
-_set_node_id = _setter("node_id")
-_set_node_type = _setter("node_type")
-_set_params = _setter("params")
-_set_artifacts = _setter("artifacts")
-_set_base_dir = _setter("base_dir")
-_set_output_dir = _setter("output_dir")
-_set_run_inputs = _setter("run_inputs")
-_set_preview = _setter("preview")
-_set_item_index = _setter("item_index")
-_set_report_progress = _setter("report_progress")
-# The hand-written __init__ must set every field, and only fields.
-assert [f.name for f in fields(NodeContext)] == [
-    "node_id", "node_type", "params", "artifacts", "base_dir", "output_dir", "run_inputs",
-    "preview", "item_index", "report_progress",
-]  # fmt: skip
 
 Outputs = Mapping[str, Any]
 NodeImplementation = Callable[[NodeContext, dict[str, Any]], Outputs | Awaitable[Outputs]]

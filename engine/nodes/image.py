@@ -372,8 +372,7 @@ def run_save(ctx: NodeContext, inputs: dict[str, Any]) -> Mapping[str, Any]:
     name = _expand_filename(str(ctx.params["filename"]), ctx, image)
     if not name or name.endswith(("/", os.sep)):
         raise PermanentNodeError("file name: give a file name such as poster.png")
-    target = Path(name).expanduser()
-    target = target if target.is_absolute() else ctx.output_dir / target
+    target = ctx.output_path(name)
     if not target.suffix:
         target = target.with_suffix(".png")
     fmt = _SAVE_FORMATS.get(target.suffix.lower())

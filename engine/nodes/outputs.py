@@ -1,4 +1,5 @@
-"""Workflow outputs: ``output.image``, ``output.text``, ``output.json``.
+"""Workflow outputs: ``output.image``, ``output.text``, ``output.json``, ``output.video``,
+``output.audio``.
 
 An output node names one of a run's results. It passes its input through on an
 output port of the same name and type, so the executor reads the run's outputs
@@ -8,13 +9,13 @@ outputs; left empty it is the node's id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.catalog.registry import Catalog
 from engine.catalog.spec import Category, NodeSpec, ParamKind, ParamSpec, PortSpec, PortType
 from engine.errors import PermanentNodeError
-from engine.nodes.base import NodeContext
+from engine.nodes.base import NodeContext, Outputs
 from engine.nodes.support import to_text, type_name
 from engine.values import Artifact
 
@@ -23,6 +24,8 @@ OUTPUT_PORTS: dict[str, str] = {
     "output.image": "image",
     "output.text": "text",
     "output.json": "json",
+    "output.video": "video",
+    "output.audio": "audio",
 }
 
 
@@ -60,6 +63,8 @@ def _spec(
 IMAGE = _spec("output.image", PortType.IMAGE, "Image Output", "an image", ("result", "preview"))
 TEXT = _spec("output.text", PortType.TEXT, "Text Output", "a text", ("result", "answer"))
 JSON = _spec("output.json", PortType.JSON, "JSON Output", "a JSON value", ("result", "data"))
+VIDEO = _spec("output.video", PortType.VIDEO, "Video Output", "a video", ("result", "clip", "mp4"))
+AUDIO = _spec("output.audio", PortType.AUDIO, "Audio Output", "a sound", ("result", "wav"))
 
 
 def run_image(ctx: NodeContext, inputs: dict[str, Any]) -> Mapping[str, Any]:
@@ -83,8 +88,21 @@ def run_json(ctx: NodeContext, inputs: dict[str, Any]) -> Mapping[str, Any]:
     return {"json": inputs.get("json")}
 
 
+def _media_passthrough(port: str, what: str) -> Callable[[NodeContext, dict[str, Any]], Outputs]:
+    def run(ctx: NodeContext, inputs: dict[str, Any]) -> Outputs:
+        value = inputs.get(port)
+        if not isinstance(value, Artifact) or value.kind.value != port:
+            raise PermanentNodeError(f"expected {what}, got {type_name(value)}")
+        return {port: value}
+
+    run.__doc__ = f"Pass {what} through."
+    return run
+
+
 def register(catalog: Catalog) -> None:
-    """Register the three output node types."""
+    """Register the output node types."""
     catalog.register(IMAGE, run_image)
     catalog.register(TEXT, run_text)
     catalog.register(JSON, run_json)
+    catalog.register(VIDEO, _media_passthrough("video", "a video"))
+    catalog.register(AUDIO, _media_passthrough("audio", "a sound"))

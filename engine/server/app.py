@@ -57,6 +57,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import time
 
+        storage.start_checkpointer()
         storage.recover(time.time())
         state.runs.recover()
         state.runs.start_background()
@@ -80,10 +81,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.include_router(workflows.router)
-    app.include_router(executions.router)
-    app.include_router(webhooks.router)
-    app.include_router(account.router)
+    # The routes go straight onto the app's router: an included router is matched
+    # as a unit of its own on every request, which costs more than the whole
+    # gateway (measured with benchmarks/server_throughput.py). Hot routes first.
+    for router in (workflows.router, webhooks.router, executions.router, account.router):
+        app.router.routes.extend(router.routes)
     app.add_middleware(
         GatewayMiddleware, storage=storage, config=settings.config, limiter=state.limiter
     )

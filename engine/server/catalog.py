@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from engine.catalog.registry import Catalog, CatalogEntry
-from engine.catalog.spec import NodeSpec, ParamKind
+from engine.catalog.spec import Category, NodeSpec, ParamKind
 from engine.errors import PatchbayError, PermanentNodeError
 from engine.executor.plan import is_async_implementation
 from engine.nodes import register_all
 from engine.nodes.base import NodeContext, NodeImplementation, Outputs
 
 EXTRA_NODES_ENV = "PATCHBAY_EXTRA_NODES"
+
+_INLINE_CATEGORIES = frozenset({Category.INPUT, Category.TEXT, Category.UTILITY, Category.OUTPUT})
+#: Built-in families only: a plugin's synchronous node may be slow.
+_INLINE_FAMILIES = frozenset({"input", "text", "json", "math", "list", "output"})
 
 #: Parameters that name a file to write, by node type (besides ``file`` parameters).
 _WRITTEN_FILES: dict[str, tuple[str, ...]] = {"image.save": ("filename",)}
@@ -44,9 +48,37 @@ def build_server_catalog(extra_nodes: Iterable[str] = ()) -> Catalog:
         _load_plugin(reference)(plain)
     guarded = Catalog()
     for spec in plain:
-        implementation = plain.entry(spec.type).implementation
-        guarded.add(CatalogEntry(spec, _guard(spec, implementation)))
+        implementation = _guard(spec, plain.entry(spec.type).implementation)
+        if _runs_inline(spec, implementation):
+            implementation = _inline(implementation)
+        guarded.add(CatalogEntry(spec, implementation))
     return guarded
+
+
+def _runs_inline(spec: NodeSpec, implementation: NodeImplementation) -> bool:
+    """Whether a node is cheap enough to run on the event loop itself.
+
+    The engine runs synchronous implementations in a worker thread so CPU-bound
+    work (Pillow) never blocks the loop. The built-in text, data, input and output
+    nodes take microseconds (their inputs are bounded by the request size limits
+    and ``math.expression`` bounds its numbers), so on a server, where a thread
+    hop per node is a large part of a small run's cost, they run inline.
+    """
+    return (
+        spec.provider == "local"
+        and spec.category in _INLINE_CATEGORIES
+        and spec.type.split(".")[0] in _INLINE_FAMILIES
+        and not is_async_implementation(implementation)
+    )
+
+
+def _inline(implementation: NodeImplementation) -> NodeImplementation:
+    async def inline(ctx: NodeContext, inputs: dict[str, Any]) -> Outputs:
+        result = implementation(ctx, inputs)
+        assert isinstance(result, Mapping)
+        return result
+
+    return inline
 
 
 def parse_extra_nodes(value: str | None) -> tuple[str, ...]:

@@ -128,14 +128,13 @@ class GatewayMiddleware:
     ) -> tuple[str, int]:
         match = _TRIGGER_PATH.match(scope.get("path", ""))
         if match:
-            webhook = self.storage.get_webhook(match.group(1))
-            state["webhook"] = webhook
-            if webhook is not None:
-                account = self.storage.get_account(webhook.account_id)
-                if account is not None:
-                    state["webhook_account"] = account
-                    limits = self.config.tier(account.tier)
-                    return f"acct:{account.id}", limits.requests_per_minute
+            found = self.storage.webhook_with_owner(match.group(1))
+            state["webhook"] = found[0] if found else None
+            if found is not None:
+                account = found[1]
+                state["webhook_account"] = account
+                limits = self.config.tier(account.tier)
+                return f"acct:{account.id}", limits.requests_per_minute
         else:
             token = bearer_token(headers.get("authorization"))
             if token is not None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import shutil
 import time
-import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 from engine.artifacts import ArtifactStore
 from engine.cache import NodeCache
 from engine.catalog.registry import Catalog
+from engine.catalog.spec import PricingUnit
 from engine.credits import CreditEstimate, estimate_credits
 from engine.executor import (
     ExecutionEvent,
@@ -52,6 +54,9 @@ from engine.workflow import Workflow
 log = logging.getLogger("engine.server.runs")
 
 FLUSH_INTERVAL_S = 0.5
+TEMPLATES = 1024
+CACHE_ENTRIES_PER_ACCOUNT = 512
+CACHED_ACCOUNTS = 64
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 _FINAL_NODE = frozenset(
     {NodeState.COMPLETED, NodeState.CACHED, NodeState.FAILED, NodeState.CANCELLED}
@@ -59,8 +64,21 @@ _FINAL_NODE = frozenset(
 
 
 def new_execution_id() -> str:
-    """A fresh execution id (128 random bits)."""
-    return f"ex_{uuid.uuid4().hex}"
+    """A fresh execution id: milliseconds since the epoch, then 128 random bits.
+
+    Time-ordered ids are appended at the end of the primary-key index instead of
+    at random places in it, which keeps inserts cheap.
+    """
+    return f"ex_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunTemplate:
+    """What planning a workflow with given options yields, reusable across runs."""
+
+    estimate: CreditEstimate
+    record: dict[str, Any]  # the initial record's JSON (every node PENDING), id left blank
+    priced: bool  # whether any node of the run has a price
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +88,8 @@ class PreparedRun:
     workflow: Workflow
     options: RunOptions
     estimate: CreditEstimate
-    record: ExecutionRecord  # the initial record (every node PENDING)
+    record: dict[str, Any]  # the initial record's JSON
+    priced: bool = True
 
 
 @dataclass(eq=False)
@@ -81,32 +100,34 @@ class LiveRun:
     account_id: str
     prepared: PreparedRun
     handle: ExecutionHandle | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    subscribers: set[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=set)
+    # Events are kept as they come and turned into JSON only when someone reads them.
+    events: list[ExecutionEvent] = field(default_factory=list)
+    subscribers: set[asyncio.Queue[tuple[int, ExecutionEvent] | None]] = field(default_factory=set)
     charged: dict[str, int] = field(default_factory=dict)
     owned: set[str] = field(default_factory=set)
     dirty: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
-    def record(self) -> ExecutionRecord:
-        """The live record (the initial one while queued)."""
-        return self.handle.record if self.handle is not None else self.prepared.record
+    started: float = 0.0  # time.monotonic() when handed to the engine
 
     def record_json(self) -> dict[str, Any]:
         """The live record as JSON; a run handed to the engine counts as RUNNING."""
-        data = self.record.to_json()
-        if self.handle is not None and data["status"] == ExecutionState.QUEUED.value:
+        if self.handle is None:
+            return self.prepared.record
+        data = self.handle.record.to_json()
+        if data["status"] == ExecutionState.QUEUED.value:
             data["status"] = ExecutionState.RUNNING.value
         return data
 
-    def subscribe(self) -> tuple[list[dict[str, Any]], asyncio.Queue[dict[str, Any] | None]]:
+    def subscribe(
+        self,
+    ) -> tuple[list[ExecutionEvent], asyncio.Queue[tuple[int, ExecutionEvent] | None]]:
         """The events so far and a queue of the ones to come (``None`` ends it)."""
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[int, ExecutionEvent] | None] = asyncio.Queue()
         self.subscribers.add(queue)
         return list(self.events), queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[tuple[int, ExecutionEvent] | None]) -> None:
         """Stop delivering events to ``queue``."""
         self.subscribers.discard(queue)
 
@@ -128,13 +149,14 @@ class RunManager:
         self.artifacts = artifacts
         self.limits = limits
         self.runs_dir = data_dir / "runs"
-        self.cache_dir = data_dir / "cache"
         self.live: dict[str, LiveRun] = {}
         self.on_finished: list[Any] = []  # callables(execution_id) run after the final record
-        self._queue: list[LiveRun] = []
+        self._queue: deque[LiveRun] = deque()
+        self._finished: list[tuple[LiveRun, dict[str, Any], float]] = []
         self._running = 0
-        self._caches: OrderedDict[str, NodeCache] = OrderedDict()
+        self._executors: OrderedDict[str, Executor] = OrderedDict()
         self._planner = Executor(catalog, artifacts=artifacts)
+        self._templates: OrderedDict[Hashable, RunTemplate] = OrderedDict()
         self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -154,25 +176,40 @@ class RunManager:
         return recovered
 
     def start_background(self) -> None:
-        """Start the periodic record flusher (call on the server's loop)."""
+        """Start the periodic record flusher (call on the server's loop).
+
+        Also empties the runs' scratch folders: files written there by earlier
+        processes are not outputs (outputs are artifacts).
+        """
+        shutil.rmtree(self.runs_dir, ignore_errors=True)
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def shutdown(self) -> None:
         """Record every run still in progress as interrupted, then stop."""
+        self._store_finished()  # runs that ended are stored as they ended
         self._closing = True
         now = time.time()
+        records = []
         for live in list(self.live.values()):
-            with contextlib.suppress(Exception):
-                self._flush(live)
+            try:
                 record = interrupted_record(live.record_json(), INTERRUPTED, now)
-                self.storage.finish_execution(live.execution_id, record["status"], record, now)
+                records.append((live.execution_id, record["status"], record, now))
+            except Exception:
+                log.exception("could not record %s as interrupted", live.execution_id)
             if live.handle is not None:
                 live.handle.cancel()
+            live.done.set()
             self._close_subscribers(live)
+        with contextlib.suppress(Exception):
+            self.storage.finish_executions(records)
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        self._queue.clear()
+        # Give cancelled runs a moment to stop their nodes before the loop closes.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2.0)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -180,15 +217,36 @@ class RunManager:
 
     # --- preparing and starting -------------------------------------------------------
 
-    def prepare(self, workflow: Workflow, options: RunOptions) -> PreparedRun:
-        """Plan the run and estimate it; raises the engine's errors for unrunnable ones."""
+    def prepare(
+        self, workflow: Workflow, options: RunOptions, key: Hashable | None = None
+    ) -> PreparedRun:
+        """Plan the run and estimate it; raises the engine's errors for unrunnable ones.
+
+        ``key`` identifies an unchanged stored workflow and the options that shape
+        the plan; its plan-derived data (estimate, initial record) is then reused.
+        """
+        template = self._templates.get(key) if key is not None else None
+        if template is None:
+            template = self._template(workflow, options)
+            if key is not None:
+                self._templates[key] = template
+                if len(self._templates) > TEMPLATES:
+                    self._templates.popitem(last=False)
+        assert options.execution_id is not None
+        record = {
+            **template.record,
+            "executionId": options.execution_id,
+            "nodes": [dict(node) for node in template.record["nodes"]],
+        }
+        return PreparedRun(workflow, options, template.estimate, record, template.priced)
+
+    def _template(self, workflow: Workflow, options: RunOptions) -> RunTemplate:
         plan = self._planner.plan(workflow, options)
         estimate = estimate_credits(
             workflow, self.catalog, preview=options.preview, node_ids=plan.nodes.keys()
         )
-        assert options.execution_id is not None
         record = ExecutionRecord(
-            execution_id=options.execution_id,
+            execution_id="",
             workflow_name=workflow.name,
             status=ExecutionState.QUEUED,
             scope=options.scope,
@@ -200,7 +258,8 @@ class RunManager:
                 for p in plan.nodes.values()
             ],
         )
-        return PreparedRun(workflow, options, estimate, record)
+        priced = any(p.spec.pricing.unit is not PricingUnit.FREE for p in plan.nodes.values())
+        return RunTemplate(estimate, record.to_json(), priced)
 
     def can_start_now(self) -> bool:
         """Whether a new run would start at once (else it waits as QUEUED)."""
@@ -218,35 +277,31 @@ class RunManager:
 
     def _launch(self, live: LiveRun) -> None:
         self._running += 1
-        sandbox = self.runs_dir / live.execution_id
         options = live.prepared.options
-        executor = Executor(
-            self.catalog,
-            artifacts=self.artifacts,
-            cache=self._cache(live.account_id) if options.use_cache else None,
-            base_dir=sandbox,
-            output_dir=sandbox,
-        )
+        executor = self._executor(live.account_id)
         try:
             live.handle = executor.start(
                 live.prepared.workflow, options, lambda event: self._on_event(live, event)
             )
         except Exception as exc:  # planned already, so this is a bug or a race; record it
             log.exception("execution %s could not start", live.execution_id)
-            record = live.prepared.record.model_copy(
-                update={"status": ExecutionState.FAILED, "error": f"could not start: {exc}"}
-            )
+            record = {
+                **live.prepared.record,
+                "status": ExecutionState.FAILED.value,
+                "error": f"could not start: {exc}",
+            }
             self._running -= 1
-            self._spawn(self._finish(live, record.to_json()))
+            self._spawn(self._finish(live, record))
             return
-        self._spawn(self._drive(live, sandbox))
+        live.started = time.monotonic()
+        self._spawn(self._drive(live))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drive(self, live: LiveRun, sandbox: Path) -> None:
+    async def _drive(self, live: LiveRun) -> None:
         assert live.handle is not None
         try:
             record = await live.handle.wait()
@@ -254,27 +309,44 @@ class RunManager:
             self._running -= 1
             self._launch_next()
         await self._finish(live, record.to_json())
-        shutil.rmtree(sandbox, ignore_errors=True)
 
     def _launch_next(self) -> None:
-        while self._queue and self._running < self.limits.max_concurrent_runs:
-            self._launch(self._queue.pop(0))
+        while not self._closing and self._queue and self._running < self.limits.max_concurrent_runs:
+            self._launch(self._queue.popleft())
 
     async def _finish(self, live: LiveRun, record: dict[str, Any]) -> None:
         if self._closing:
             return
         now = time.time()
         for node in record.get("nodes", []):
-            self._charge(live, node["nodeId"], float(node.get("credits") or 0.0), node, now)
+            if live.prepared.priced:
+                self._charge(live, node["nodeId"], float(node.get("credits") or 0.0), node, now)
             live.owned.update(artifact_ids(node.get("outputs")))
-        live.owned.update(artifact_ids(record.get("outputs")))
         self._flush_owners(live, now)
-        self.storage.finish_execution(live.execution_id, record["status"], record, now)
-        self.live.pop(live.execution_id, None)
-        live.done.set()
-        self._close_subscribers(live)
-        for callback in self.on_finished:
-            callback(live.execution_id)
+        # Final records are written in batches, one transaction per loop iteration:
+        # under load many runs end together. A run stays live (and is read from
+        # memory) until its record is stored.
+        self._finished.append((live, record, now))
+        if len(self._finished) == 1:
+            asyncio.get_running_loop().call_soon(self._store_finished)
+        await live.done.wait()
+
+    def _store_finished(self) -> None:
+        batch, self._finished = self._finished, []
+        if not batch or self._closing:
+            return
+        try:
+            self.storage.finish_executions(
+                [(live.execution_id, record["status"], record, now) for live, record, now in batch]
+            )
+        except Exception:
+            log.exception("could not store %d final records", len(batch))
+        for live, _, _ in batch:
+            self.live.pop(live.execution_id, None)
+            live.done.set()
+            self._close_subscribers(live)
+            for callback in self.on_finished:
+                callback(live.execution_id)
 
     # --- cancelling -----------------------------------------------------------------
 
@@ -285,8 +357,8 @@ class RunManager:
             return
         if live.handle is None:
             self._queue.remove(live)
-            record = cancelled_record(live.prepared.record.to_json(), time.time())
-            self._emit(live, {"executionId": execution_id, "state": "CANCELLED", "at": time.time()})
+            record = cancelled_record(live.prepared.record, time.time())
+            self._emit(live, ExecutionEvent(execution_id, ExecutionState.CANCELLED))
             await self._finish(live, record)
             return
         live.handle.cancel()
@@ -296,8 +368,7 @@ class RunManager:
     # --- events ---------------------------------------------------------------------
 
     def _on_event(self, live: LiveRun, event: ExecutionEvent) -> None:
-        data = event.to_json()
-        self._emit(live, data)
+        self._emit(live, event)
         if event.node_id is None:
             live.dirty = True
             return
@@ -308,11 +379,12 @@ class RunManager:
             if event.credits and not event.preview:
                 self._charge(live, event.node_id, event.credits, None, event.at)
 
-    def _emit(self, live: LiveRun, data: dict[str, Any]) -> None:
-        data["seq"] = len(live.events)
-        live.events.append(data)
-        for queue in live.subscribers:
-            queue.put_nowait(data)
+    def _emit(self, live: LiveRun, event: ExecutionEvent) -> None:
+        live.events.append(event)
+        if live.subscribers:
+            item = (len(live.events) - 1, event)
+            for queue in live.subscribers:
+                queue.put_nowait(item)
 
     def _charge(
         self,
@@ -338,10 +410,12 @@ class RunManager:
     # --- persistence ----------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
+        # Runs shorter than the interval are only stored when they end.
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_S)
+            old = time.monotonic() - FLUSH_INTERVAL_S
             for live in list(self.live.values()):
-                if live.dirty:
+                if live.dirty and live.handle is not None and live.started <= old:
                     try:
                         self._flush(live)
                     except Exception:
@@ -358,18 +432,31 @@ class RunManager:
             self.storage.add_artifact_owner(live.account_id, sorted(live.owned), now)
             live.owned.clear()
 
-    def _cache(self, account_id: str) -> NodeCache:
-        # One cache per account: a cached node is not charged, so sharing entries
-        # between accounts would let one account use outputs another paid for.
-        cache = self._caches.get(account_id)
-        if cache is None:
-            cache = NodeCache(self.cache_dir / account_id, memory_entries=256)
-            self._caches[account_id] = cache
-            if len(self._caches) > 64:
-                self._caches.popitem(last=False)
+    def _executor(self, account_id: str) -> Executor:
+        """The account's executor: its own scratch folder, node cache and plan cache.
+
+        Per account, not shared: a cached node is not charged, so sharing cache
+        entries would let one account use outputs another paid for; and files a
+        run writes (``image.save``) stay where only that account's runs can read.
+        The node cache lives in memory only, bounded: a server must not grow a
+        disk cache forever.
+        """
+        executor = self._executors.get(account_id)
+        if executor is None:
+            scratch = self.runs_dir / account_id
+            executor = Executor(
+                self.catalog,
+                artifacts=self.artifacts,
+                cache=NodeCache(None, memory_entries=CACHE_ENTRIES_PER_ACCOUNT),
+                base_dir=scratch,
+                output_dir=scratch,
+            )
+            self._executors[account_id] = executor
+            if len(self._executors) > CACHED_ACCOUNTS:
+                self._executors.popitem(last=False)
         else:
-            self._caches.move_to_end(account_id)
-        return cache
+            self._executors.move_to_end(account_id)
+        return executor
 
     def record_of(self, execution: StoredExecution) -> dict[str, Any]:
         """The freshest record of an execution: live if running here, else stored."""

@@ -26,7 +26,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.artifacts import ArtifactStore
@@ -148,6 +148,7 @@ class ServerState:
         self.runs.on_finished.append(self._run_finished)
         self._workflows: OrderedDict[tuple[str, int], Workflow] = OrderedDict()
         self._catalog_export: dict[str, Any] | None = None
+        self._with_callback: set[str] = set()
 
     # --- helpers shared by routes -----------------------------------------------------
 
@@ -186,8 +187,8 @@ class ServerState:
         return full_view(execution, execution.record, base)
 
     def _run_finished(self, execution_id: str) -> None:
-        execution = self.storage.load_execution(execution_id)
-        if execution is not None and execution.callback_url:
+        if execution_id in self._with_callback:
+            self._with_callback.discard(execution_id)
             self.callbacks.schedule(execution_id)
 
     # --- accepting runs -------------------------------------------------------------
@@ -196,7 +197,8 @@ class ServerState:
         self, account: Account, stored: StoredWorkflow, run: RunRequest
     ) -> tuple[PreparedRun, str]:
         """Validate a run request against the workflow; returns the plan and run id."""
-        if run.nodes is not None or run.edges is not None:
+        edited = run.nodes is not None or run.edges is not None
+        if edited:
             document = dict(stored.document)
             if run.nodes is not None:
                 document["nodes"] = run.nodes
@@ -231,7 +233,12 @@ class ServerState:
                 node_timeout_s=limits.node_timeout_s,
                 execution_id=execution_id,
             )
-            prepared = self.runs.prepare(workflow, options)
+            key = (
+                None
+                if edited
+                else (stored.id, stored.version, scope, run.target_node_id, run.preview)
+            )
+            prepared = self.runs.prepare(workflow, options, key)
         except ValueError as exc:
             raise UnprocessableError(_first_line(exc), code="invalid_run") from None
         except InputError as exc:
@@ -308,7 +315,7 @@ class ServerState:
         }
         limits = self.config.tier(account.tier)
         daily = None if limits.unlimited_executions else limits.executions_per_day
-        record = prepared.record.to_json()
+        record = prepared.record
         acceptance = self.storage.accept_execution(
             NewExecution(
                 id=execution_id,
@@ -317,7 +324,11 @@ class ServerState:
                 webhook_id=webhook_id,
                 status=record["status"],
                 created_at=now,
-                document=prepared.workflow.to_json_dict(),
+                document=(
+                    stored.document_text
+                    if run.nodes is None and run.edges is None
+                    else prepared.workflow.to_json_dict()
+                ),
                 request={
                     "inputs": encode_value(prepared.options.inputs),
                     "scope": prepared.options.scope.value,
@@ -356,9 +367,18 @@ class ServerState:
                 availableCredits=available,
                 breakdown=[line.to_json() for line in prepared.estimate.nodes],
             )
-        budget = from_micro(acceptance.available_micro) + prepared.estimate.total
-        options = prepared.options.model_copy(update={"budget": max(budget, 0.0)})
-        prepared = PreparedRun(prepared.workflow, options, prepared.estimate, prepared.record)
+        if prepared.priced:
+            # The engine stops fanned-out items from spending past what is available.
+            available = (
+                acceptance.available_micro
+                if prepared.estimate.total
+                else self.storage.available_micro(account.id)
+            )
+            budget = from_micro(available) + prepared.estimate.total
+            options = prepared.options.model_copy(update={"budget": max(budget, 0.0)})
+            prepared = replace(prepared, options=options)
+        if run.callback_url:
+            self._with_callback.add(execution_id)
         self.runs.start(execution_id, account.id, prepared)
         return Accepted(status_code, body, replayed=False)
 

@@ -22,12 +22,12 @@ from engine.server.runs import RunManager
 KEEPALIVE_S = 15.0
 
 
-def format_event(data: dict[str, Any]) -> str:
-    """One event in the ``text/event-stream`` format."""
+def format_event(data: dict[str, Any], seq: int | None = None) -> str:
+    """One event in the ``text/event-stream`` format (``seq`` becomes its ``id``)."""
     kind = "node" if "nodeId" in data else "execution"
     lines = []
-    if "seq" in data:
-        lines.append(f"id: {data['seq']}")
+    if seq is not None:
+        lines.append(f"id: {seq}")
     lines.append(f"event: {kind}")
     lines.append("data: " + json.dumps(data, separators=(",", ":")))
     return "\n".join(lines) + "\n\n"
@@ -77,9 +77,9 @@ async def event_stream(
         return
     history, queue = live.subscribe()
     try:
-        for data in history:
-            if after is None or data["seq"] > after:
-                yield format_event(data)
+        for seq, event in enumerate(history):
+            if after is None or seq > after:
+                yield format_event(event.to_json(), seq)
         if live.done.is_set():
             return
         while True:
@@ -90,6 +90,7 @@ async def event_stream(
                 continue
             if item is None:
                 return
-            yield format_event(item)
+            seq, event = item
+            yield format_event(event.to_json(), seq)
     finally:
         live.unsubscribe(queue)

@@ -463,3 +463,39 @@ def nodes(tmp_path: Path) -> NodeRunner:
     base_dir.mkdir()
     output_dir.mkdir()
     return NodeRunner(ArtifactStore(tmp_path / "artifacts"), base_dir, output_dir)
+
+
+# -- media: probing and spec checks for the local media nodes ----------------------------
+
+from engine.catalog import ParamKind as _ParamKind  # noqa: E402
+from engine.media.probe import MediaInfo, probe  # noqa: E402
+
+
+def probe_artifact(runner: NodeRunner, artifact: Any) -> MediaInfo:
+    """Probe a stored media artifact with ffmpeg (duration, streams, size)."""
+    assert isinstance(artifact, Artifact), f"expected an artifact, got {artifact!r}"
+    return probe(runner.artifacts.path(artifact))
+
+
+def assert_local_spec_complete(spec: NodeSpec) -> None:
+    """The palette/properties-panel conventions every shipped local node follows."""
+    assert spec.display_name.strip() and spec.description.strip()
+    assert spec.aliases, "aliases make the node findable in search"
+    assert spec.provider == "local"
+    assert spec.pricing.estimate(spec.resolved_params({})) == 0
+    for group in (spec.inputs, spec.outputs, spec.params):
+        names = [item.name for item in group]
+        assert len(names) == len(set(names)), f"duplicate names in {names}"
+    for port in (*spec.inputs, *spec.outputs):
+        assert port.description, f"port {port.name} has no description"
+        param = spec.param(port.name)
+        if port in spec.inputs and param is not None:
+            assert not port.required, f"{port.name} has a parameter fallback, so it is optional"
+    for param in spec.params:
+        assert param.description, f"param {param.name} has no description"
+        if param.default is not None:
+            assert param.check(param.default) is None, f"default of {param.name} is invalid"
+        if param.kind == _ParamKind.ENUM:
+            assert param.choices and param.default in param.choices
+        if param.kind in (_ParamKind.NUMBER, _ParamKind.INTEGER):
+            assert param.minimum is not None and param.maximum is not None, param.name

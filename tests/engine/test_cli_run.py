@@ -96,3 +96,29 @@ def test_failed_run_exits_one_and_names_the_error(
     assert "FAILED" in captured
     assert "missing.png" in captured
     assert "skipped" in captured
+
+
+def test_image_input_path_is_taken_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.workflow import Edge, Node, Workflow
+
+    workflow = Workflow(
+        name="Photo",
+        nodes=[
+            Node(id="photo", type="input.image", data={"name": "photo"}),
+            Node(id="out", type="output.image", data={"name": "result"}),
+        ],
+        edges=[
+            Edge(id="e1", source="photo", sourceHandle="image", target="out", targetHandle="image")
+        ],
+    )
+    (tmp_path / "flows").mkdir()
+    save_workflow(workflow, tmp_path / "flows" / "photo.patchbay.json")
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "me.png")
+    monkeypatch.chdir(tmp_path)
+    code, record = _run_json(
+        capsys, "flows/photo.patchbay.json", "--input", "photo=me.png", "--data-dir", "data"
+    )
+    assert code == 0
+    assert record["outputs"]["result"]["$artifact"]["metadata"]["width"] == 40

@@ -271,3 +271,32 @@ def test_adjust_keeps_transparency(nodes: NodeRunner) -> None:
     image = Image.new("RGBA", (4, 4), (200, 100, 50, 60))
     result = adjusted(nodes, image, brightness=0.5)
     assert result.getpixel((0, 0)) == (100, 50, 25, 60)
+
+
+def test_confined_context_refuses_files_outside_its_folders(tmp_path: Path) -> None:
+    from engine.artifacts import ArtifactStore
+    from engine.errors import PermanentNodeError
+    from engine.nodes.base import NodeContext
+
+    inside = tmp_path / "workflow"
+    inside.mkdir()
+    (inside / "ok.png").write_bytes(b"x")
+    ctx = NodeContext(
+        "n",
+        "image.load",
+        {},
+        ArtifactStore(tmp_path / "a"),
+        base_dir=inside,
+        output_dir=inside / "out",
+        confined=True,
+    )
+    assert ctx.existing_file("ok.png") == inside / "ok.png"
+    (tmp_path / "secret.png").write_bytes(b"x")
+    (inside / "link.png").symlink_to(tmp_path / "secret.png")
+    assert ctx.resolve_path("~/a.png") == inside / "~" / "a.png"  # no home expansion
+    for sneaky in ["/etc/passwd", "../secret.png", "link.png"]:
+        with pytest.raises(PermanentNodeError, match="only read files inside"):
+            ctx.resolve_path(sneaky)
+    with pytest.raises(PermanentNodeError, match="only write files inside"):
+        ctx.output_path("../../escape.png")
+    assert ctx.output_path("sheet.png") == inside / "out" / "sheet.png"

@@ -69,6 +69,15 @@ def test_workflow_limits_are_422_with_every_violation(server: Server) -> None:
         )
         assert response.status_code == 422
         assert "too_many_nodes" in codes(response)
+        # Run inputs are bounded too.
+        deep_input: list[object] = []
+        for _ in range(40):
+            deep_input = [deep_input]
+        response = client.post(
+            f"/api/v1/workflows/{workflow_id}/execute", json={"inputs": {"who": deep_input}}
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "invalid_inputs"
         # ... and for a replacement.
         response = client.put(f"/api/v1/workflows/{workflow_id}", json=too_many)
         assert response.status_code == 422

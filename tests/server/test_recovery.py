@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 
 from tests.server.conftest import (
-    StartServer,
+    SHARED_CONFIG,
+    Server,
+    _make_server,
     create_workflow,
     greeting_workflow,
     slow_workflow,
@@ -14,10 +19,15 @@ from tests.server.conftest import (
 )
 
 
-def test_a_run_killed_mid_way_is_failed_interrupted_after_restart(
-    start_server: StartServer,
-) -> None:
-    server = start_server()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of this module's own: the tests kill and restart it."""
+    instance = _make_server(tmp_path_factory.mktemp("recovery"), SHARED_CONFIG)
+    yield instance
+    instance.stop()
+
+
+def test_a_run_killed_mid_way_is_failed_interrupted_after_restart(server: Server) -> None:
     key = server.create_key("crash", credits=10)
     with server.client(key) as client:
         workflow_id = create_workflow(client, slow_workflow(seconds=60))
@@ -87,8 +97,7 @@ def test_a_run_killed_mid_way_is_failed_interrupted_after_restart(
         )
 
 
-def test_graceful_stop_records_running_runs_as_interrupted(start_server: StartServer) -> None:
-    server = start_server()
+def test_graceful_stop_records_running_runs_as_interrupted(server: Server) -> None:
     key = server.create_key("graceful", credits=10)
     with server.client(key) as client:
         workflow_id = create_workflow(client, slow_workflow(seconds=60))

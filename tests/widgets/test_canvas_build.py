@@ -168,3 +168,26 @@ def test_a_renamed_node_shows_its_new_title(qtbot: QtBot) -> None:
     stack.undo()
     assert card.title == "Generate Image"
     assert_canvas_matches_model(view)
+
+
+def test_a_deleted_canvas_stops_listening_to_its_document(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QApplication
+
+    from tests.widgets.canvas_support import canvas_catalog
+    from widgets.canvas import CanvasView
+    from widgets.commands import SetLabelCommand
+    from widgets.document import WorkflowDocument
+
+    document, stack = WorkflowDocument(sample_workflow()), QUndoStack()
+    view = CanvasView(document, stack, canvas_catalog())  # not owned by qtbot: deleted here
+    with qtbot.waitSignal(view.destroyed):
+        view.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+    stack.push(SetLabelCommand(document, "shot", "Renamed"))  # no canvas left to update
+    stack.push(AddEdgeCommand(document, edge("e9", "motion", "text", "clip", "prompt")))
+    stack.push(AddNodeCommand(document, Node(id="late", type="input.text")))
+    stack.undo()
+    assert document.has_edge("e9")

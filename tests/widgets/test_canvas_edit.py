@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -491,13 +491,26 @@ def test_a_backdrop_title_is_renamed_in_place(qtbot: QtBot) -> None:
     assert item is not None
     title = view.viewer.mapFromScene(item.sceneBoundingRect().topLeft() + QPointF(25, 14))
 
+    layout = QAction("Auto-layout", view)  # the app binds one-key shortcuts on the canvas
+    layout.setShortcut(QKeySequence("L"))
+    layout.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    view.addAction(layout)
+    fired: list[bool] = []
+    layout.triggered.connect(lambda: fired.append(True))
+    with qtbot.waitActive(view):
+        view.activateWindow()
+    view.viewer.setFocus()
+
     QTest.mouseDClick(view.viewer.viewport(), Qt.MouseButton.LeftButton, pos=title)
-    QTest.keyClicks(view.viewer, "Prompt")
+    QTest.keyClicks(view.viewer, "Layers")
     QTest.keyClick(view.viewer, Qt.Key.Key_Return)
 
-    assert view.document.metadata()["backdrops"][0]["title"] == "Prompt"
+    assert view.document.metadata()["backdrops"][0]["title"] == "Layers"
+    assert not fired  # the typed "L" went into the title
     assert stack.count() == 2
-    assert item.title == "Prompt"
+    assert item.title == "Layers"
+    QTest.keyClick(view.viewer, Qt.Key.Key_L)
+    assert fired  # and once editing ended, "L" is the shortcut again
 
 
 def test_selection_changes_are_announced_in_document_order(qtbot: QtBot) -> None:
@@ -511,3 +524,24 @@ def test_selection_changes_are_announced_in_document_order(qtbot: QtBot) -> None
     with qtbot.waitSignal(view.selection_changed) as clicked:
         QTest.mouseClick(view.viewer.viewport(), Qt.MouseButton.LeftButton, pos=start)
     assert clicked.args == [["clip"]]
+
+
+def test_alt_shift_dragging_across_wires_cuts_them_in_one_step(qtbot: QtBot) -> None:
+    view, stack = make_canvas(qtbot)
+    pipe = view.mapper.pipe("e2")
+    assert pipe is not None
+    middle = view.viewer.mapFromScene(pipe.path().pointAtPercent(0.5))
+    both = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+    start, end = middle + QPoint(0, -30), middle + QPoint(0, 30)
+
+    QTest.mousePress(view.viewer.viewport(), Qt.MouseButton.LeftButton, both, start)
+    for i in range(1, 7):
+        QTest.mouseMove(view.viewer.viewport(), start + (end - start) * (i / 6))
+    QTest.mouseRelease(view.viewer.viewport(), Qt.MouseButton.LeftButton, both, end)
+
+    assert not view.document.has_edge("e2")
+    assert stack.count() == 1
+    assert_canvas_matches_model(view)
+    stack.undo()
+    assert view.document.workflow().to_json() == sample_workflow().to_json()
+    assert_canvas_matches_model(view)

@@ -11,12 +11,160 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import QGraphicsScene
+from NodeGraphQt.constants import Z_VAL_BACKDROP
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsSceneMouseEvent,
+    QGraphicsTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
-from widgets.canvas.items import BackdropItem, NodeCard
+from widgets.canvas.items import NodeCard
+from widgets.canvas.style import Theme
 
 #: The metadata key holding the backdrops.
 BACKDROPS_KEY = "backdrops"
+
+
+class _TitleEditor(QGraphicsTextItem):
+    """A backdrop title, edited in place after a double-click."""
+
+    def __init__(self, parent: BackdropItem) -> None:
+        super().__init__(parent)
+        self._backdrop = parent
+        self.setDefaultTextColor(Theme.BACKDROP_TITLE)
+        font = QFont()
+        font.setPointSizeF(10.0)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.setFont(font)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+
+    def start_editing(self) -> None:
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)
+        self.setFocus()
+        cursor = self.textCursor()
+        cursor.select(cursor.SelectionType.Document)
+        self.setTextCursor(cursor)
+
+    def _finish(self, commit: bool) -> None:
+        if self.textInteractionFlags() == Qt.TextInteractionFlag.NoTextInteraction:
+            return
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        cursor = self.textCursor()
+        cursor.clearSelection()
+        self.setTextCursor(cursor)
+        text = self.toPlainText().strip()
+        if commit and text and text != self._backdrop.title:
+            self._backdrop.rename(text)
+        else:
+            self.setPlainText(self._backdrop.title)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._finish(True)
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self._finish(False)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._finish(True)
+        super().focusOutEvent(event)
+
+
+class BackdropItem(QGraphicsItem):
+    """A titled frame behind a group of nodes; its box follows the nodes it holds.
+
+    Pressing it selects the frame and its nodes, so dragging moves the whole group
+    (the canvas records the node moves as one undo step). The title is edited in
+    place by double-clicking it.
+    """
+
+    PADDING = 22.0
+    TITLE_HEIGHT = 30.0
+
+    def __init__(self, backdrop_id: str, on_rename: Callable[[str, str], None]) -> None:
+        super().__init__()
+        self.backdrop_id = backdrop_id
+        self.title = ""
+        self.members: list[NodeCard] = []
+        self._on_rename = on_rename
+        self._size = (100.0, 60.0)
+        self.setZValue(Z_VAL_BACKDROP)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+        )
+        self._title_item = _TitleEditor(self)
+        self._title_item.setPos(8.0, 3.0)
+
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self._title_item.setPlainText(title)
+        self.setToolTip(f"{title} — double-click the title to rename")
+
+    def rename(self, title: str) -> None:
+        self._on_rename(self.backdrop_id, title)
+
+    def wrap(self, members: list[NodeCard]) -> None:
+        """Fit the frame around ``members`` (node cards already in the scene)."""
+        self.members = members
+        if not members:
+            self.setVisible(False)
+            return
+        box = members[0].card_rect()
+        for item in members[1:]:
+            box = box.united(item.card_rect())
+        pad = self.PADDING
+        self.prepareGeometryChange()
+        title_w = self._title_item.boundingRect().width() + 24.0
+        self._size = (
+            max(box.width() + 2 * pad, title_w),
+            box.height() + 2 * pad + self.TITLE_HEIGHT,
+        )
+        self.setPos(box.x() - pad, box.y() - pad - self.TITLE_HEIGHT)
+        self.setVisible(True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0.0, 0.0, self._size[0], self._size[1])
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        rect = self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.setBrush(Theme.BACKDROP_FILL)
+        border = QColor(Theme.NODE_SELECTED) if self.isSelected() else Theme.BACKDROP_BORDER
+        painter.setPen(QPen(border, 1.2))
+        painter.drawRoundedRect(rect, 10.0, 10.0)
+        title = QRectF(rect.x(), rect.y(), rect.width(), self.TITLE_HEIGHT)
+        painter.setClipRect(title)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 14))
+        painter.drawRoundedRect(rect, 10.0, 10.0)
+        painter.restore()
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            scene = self.scene()
+            if scene is not None and not (event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+                scene.clearSelection()
+            self.setSelected(True)
+            for item in self.members:
+                item.setSelected(True)
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.pos().y() <= self.TITLE_HEIGHT:
+            self._title_item.start_editing()
+            return
+        super().mouseDoubleClickEvent(event)
 
 
 @dataclass(frozen=True, slots=True)

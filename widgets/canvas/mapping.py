@@ -11,6 +11,7 @@ session into the model except through undo commands.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape
 
 from NodeGraphQt import Port
 from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem
@@ -31,11 +32,11 @@ from widgets.document import WorkflowDocument
 def _port_tooltip(info: PortInfo) -> str:
     kind = port_style(info.type).label.lower() if info.type else "unknown type"
     extra = " · list (takes the whole batch)" if info.is_list else ""
-    text = f"<b>{info.label}</b> — {kind}{extra}"
+    text = f"<b>{escape(info.label)}</b> — {kind}{extra}"
     if not info.declared:
         text += "<br><i>not declared by this node type; keeps its existing wires</i>"
     if info.description:
-        text += f"<br>{info.description}"
+        text += f"<br>{escape(info.description)}"
     return text
 
 
@@ -298,11 +299,11 @@ class GraphMapper:
         else:
             badge = CATEGORY_LABELS[ports.category].upper() if ports.category else ""
         tooltip = (
-            f"<b>{ports.title}</b><br><span style='color:#8d94a3'>{ports.node_type}"
-            f" · id {ports.node_id}</span>"
+            f"<b>{escape(ports.title)}</b><br><span style='color:#8d94a3'>"
+            f"{escape(ports.node_type)} · id {escape(ports.node_id)}</span>"
         )
         if ports.description:
-            tooltip += f"<br>{ports.description}"
+            tooltip += f"<br>{escape(ports.description)}"
         card.set_look(
             ports.title,
             badge,

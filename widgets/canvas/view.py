@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from functools import partial
 
 from NodeGraphQt.qgraphics.port import PortItem
-from PySide6.QtCore import QPoint, QPointF, QRectF, Signal
-from PySide6.QtGui import QGuiApplication, QResizeEvent, QShowEvent, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QPointF, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.catalog.registry import Catalog
 from engine.validation import Violation
@@ -25,6 +24,7 @@ from widgets.canvas.backdrops import BackdropLayer, read_backdrops
 from widgets.canvas.clipboard import extract, from_clipboard_text, to_clipboard_text
 from widgets.canvas.legend import PortLegend
 from widgets.canvas.mapping import GraphMapper
+from widgets.canvas.menu import context_menu
 from widgets.canvas.minimap import Minimap
 from widgets.canvas.operations import (
     add_node_command,
@@ -100,9 +100,11 @@ class CanvasView(QWidget):
         document.node_added.connect(self._on_node_added)
         document.node_removed.connect(self._on_node_removed)
         document.node_moved.connect(self._on_node_moved)
-        document.node_changed.connect(self._mapper.refresh_node)
-        document.edge_added.connect(self._mapper.add_edge)
-        document.edge_removed.connect(self._mapper.remove_edge)
+        # Slots are this widget's methods, so Qt drops the connections when it is deleted
+        # (the document may outlive the canvas).
+        document.node_changed.connect(self._on_node_changed)
+        document.edge_added.connect(self._on_edge_added)
+        document.edge_removed.connect(self._on_edge_removed)
         document.metadata_changed.connect(self._on_metadata_changed)
         document.reset.connect(self._on_reset)
 
@@ -373,6 +375,10 @@ class CanvasView(QWidget):
         else:
             self._viewer.frame_rect(rect, margin=260.0)
 
+    def map_to_global(self, scene_pos: QPointF) -> QPoint:
+        """The screen position of a scene point (where to open the quick-add popup)."""
+        return QPoint(self._viewer.mapToGlobal(self._viewer.mapFromScene(scene_pos)))
+
     def set_minimap_visible(self, visible: bool) -> None:
         self.minimap.setVisible(visible)
         self._place_overlays()
@@ -427,6 +433,15 @@ class CanvasView(QWidget):
     def _on_node_moved(self, node_id: str) -> None:
         self._mapper.move_node(node_id)
         self._backdrops.rewrap()
+
+    def _on_node_changed(self, node_id: str) -> None:
+        self._mapper.refresh_node(node_id)
+
+    def _on_edge_added(self, edge_id: str) -> None:
+        self._mapper.add_edge(edge_id)
+
+    def _on_edge_removed(self, edge_id: str) -> None:
+        self._mapper.remove_edge(edge_id)
 
     def _on_metadata_changed(self) -> None:
         self._backdrops.set_backdrops(read_backdrops(self._document.metadata()))
@@ -516,40 +531,7 @@ class CanvasView(QWidget):
 
     def _show_context_menu(self, global_pos: object, scene_pos: QPointF) -> None:
         assert isinstance(global_pos, QPoint)
-        menu = QMenu(self)
-        has_selection = bool(self.selected_node_ids())
-        menu.addAction("Add Node…", lambda: self.quick_add_requested.emit(scene_pos, None, None))
-        menu.addSeparator()
-        clipboard = QGuiApplication.clipboard()
-        if has_selection:
-            menu.addAction("Cut", lambda: clipboard.setText(self.cut_selection() or ""))
-            menu.addAction("Copy", lambda: clipboard.setText(self.copy_selection() or ""))
-        menu.addAction("Paste", lambda: self.paste(clipboard.text(), at=scene_pos))
-        if has_selection:
-            menu.addAction("Duplicate", self.duplicate)
-            menu.addAction("Delete", self.delete_selection)
-            menu.addSeparator()
-            menu.addAction("Group", self.group_selection)
-            align = menu.addMenu("Align")
-            for mode, label in (
-                (arrange.Align.LEFT, "Left Edges"),
-                (arrange.Align.H_CENTER, "Horizontal Centres"),
-                (arrange.Align.RIGHT, "Right Edges"),
-                (arrange.Align.TOP, "Top Edges"),
-                (arrange.Align.V_CENTER, "Vertical Centres"),
-                (arrange.Align.BOTTOM, "Bottom Edges"),
-            ):
-                align.addAction(label, partial(self.align, mode))
-            spread = menu.addMenu("Distribute")
-            spread.addAction("Horizontally", lambda: self.distribute(arrange.Axis.HORIZONTAL))
-            spread.addAction("Vertically", lambda: self.distribute(arrange.Axis.VERTICAL))
-        if self.selected_backdrop_ids():
-            menu.addAction("Ungroup", self.ungroup)
-        menu.addSeparator()
-        menu.addAction("Select All", self.select_all)
-        menu.addAction("Auto-Layout", self.auto_layout)
-        menu.addAction("Zoom to Fit", self.zoom_to_fit)
-        menu.exec(global_pos)
+        context_menu(self, scene_pos).exec(global_pos)
 
     # -- overlays ------------------------------------------------------------------------
 
@@ -575,7 +557,3 @@ class CanvasView(QWidget):
         if self._fit_pending:
             self._fit_pending = False
             self.zoom_to_fit()
-
-    def scene_rect_of_nodes(self) -> QRectF:
-        """The box around every node, in scene coordinates."""
-        return self._mapper.scene_rect()

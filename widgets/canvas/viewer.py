@@ -40,7 +40,12 @@ from PySide6.QtGui import (
     QUndoStack,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+)
 
 from widgets.canvas.items import NodeCard, TypedPipe, TypedPortItem
 from widgets.canvas.rules import Verdict
@@ -139,6 +144,7 @@ class PatchbayViewer(NodeViewer):  # type: ignore[misc]
         self.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         self.setCacheMode(self.CacheModeFlag.CacheNone)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFrameShape(QFrame.Shape.NoFrame)
 
     # -- background ------------------------------------------------------------
 
@@ -276,8 +282,19 @@ class PatchbayViewer(NodeViewer):  # type: ignore[misc]
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press_positions = {i: i.xy_pos for i in self.node_items()}
+        self._sync_modifiers(event.modifiers())
         with _old_qt_calls():
             super().mousePressEvent(event)
+
+    def _sync_modifiers(self, mods: Qt.KeyboardModifier) -> None:
+        # NodeGraphQt tracks modifiers from key events only, and Qt 6 leaves Shift out
+        # of the Shift key's own press event: read them again when the mouse goes down.
+        alt = Qt.KeyboardModifier.AltModifier
+        shift = Qt.KeyboardModifier.ShiftModifier
+        both = mods == (alt | shift)
+        self.ALT_state = mods == alt or both
+        self.SHIFT_state = mods == shift or both
+        self.CTRL_state = mods == Qt.KeyboardModifier.ControlModifier
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         with _old_qt_calls():
@@ -303,6 +320,12 @@ class PatchbayViewer(NodeViewer):  # type: ignore[misc]
 
     # -- keys and drops --------------------------------------------------------
 
+    def is_editing_text(self) -> bool:
+        """Whether a text on the canvas (a backdrop title) is being edited."""
+        focus = self.scene().focusItem()
+        flags = getattr(focus, "textInteractionFlags", None)
+        return callable(flags) and flags() != Qt.TextInteractionFlag.NoTextInteraction
+
     def event(self, event: QEvent) -> bool:
         # Tab would move the keyboard focus; on the canvas it opens quick-add.
         if (
@@ -310,6 +333,7 @@ class PatchbayViewer(NodeViewer):  # type: ignore[misc]
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Tab
             and not event.modifiers()
+            and not self.is_editing_text()
         ):
             self.quick_add.emit(self.cursor_scene_pos(), None)
             return True
@@ -328,9 +352,8 @@ class PatchbayViewer(NodeViewer):  # type: ignore[misc]
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        focus = self.scene().focusItem()
-        editing = focus is not None and bool(getattr(focus, "textInteractionFlags", lambda: 0)())
-        if not editing and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+        keys = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        if event.key() in keys and not self.is_editing_text():
             self.delete_pressed.emit()
             return
         super().keyPressEvent(event)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from engine.server.deps import BaseUrl, Caller, State
+from engine.server.deps import BaseUrl, Caller, State, base_of, principal_of, state_of
 from engine.server.errors import COMMON_ERRORS, NotFound, error_responses
 from engine.server.models import CancelOut, ExecutionRecordOut, PollOut
 from engine.server.presenter import full_view, poll_view
@@ -41,12 +41,16 @@ def owned_execution(state: ServerState, account_id: str, execution_id: str) -> S
     "/api/v1/executions/{execution_id}/poll",
     response_model=PollOut,
     responses=error_responses(*COMMON_ERRORS, 404),
+    openapi_extra={"security": [{"HTTPBearer": []}]},
     summary="Poll an execution",
 )
-async def poll(execution_id: str, state: State, caller: Caller, base: BaseUrl) -> dict[str, Any]:
+async def poll(execution_id: str, request: Request) -> JSONResponse:
     """Status, overall progress and each node's status; outputs once COMPLETED."""
+    # Polled often: no FastAPI dependencies (see engine.server.deps).
+    state = state_of(request)
+    caller = principal_of(request)
     execution = owned_execution(state, caller.account.id, execution_id)
-    return poll_view(state.runs.record_of(execution), base)
+    return JSONResponse(poll_view(state.runs.record_of(execution), base_of(request)))
 
 
 @router.get(

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from PIL import Image, UnidentifiedImageError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.catalog.spec import PortType
-from engine.server.deps import BaseUrl, State, parse_json
+from engine.server.deps import State, base_of, parse_json, state_of
 from engine.server.errors import (
     AuthenticationError,
     Gone,
@@ -45,6 +45,22 @@ from engine.values import Artifact
 router = APIRouter(tags=["webhooks"])
 
 TRIGGER_BODY: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        },
+        {
+            "name": "Patchbay-Signature",
+            "in": "header",
+            "required": False,
+            "description": "t=<unix>,v1=<hex HMAC-SHA256 of f'{t}.' + body>; "
+            "required when the webhook is signed",
+            "schema": {"type": "string"},
+        },
+    ],
     "requestBody": {
         "required": False,
         "content": {
@@ -59,7 +75,7 @@ TRIGGER_BODY: dict[str, Any] = {
                 }
             },
         },
-    }
+    },
 }
 
 
@@ -93,14 +109,12 @@ async def webhook_status(webhook_id: str, request: Request, state: State) -> dic
     openapi_extra=TRIGGER_BODY,
     summary="Trigger a published workflow",
 )
-async def trigger(
-    webhook_id: str,
-    request: Request,
-    state: State,
-    base: BaseUrl,
-    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> JSONResponse:
+async def trigger(webhook_id: str, request: Request) -> JSONResponse:
     """Start a run of the published workflow with the body as its inputs (202)."""
+    # A hot route: no FastAPI dependencies (see engine.server.deps).
+    state = state_of(request)
+    base = base_of(request)
+    key = request.headers.get("idempotency-key")
     hook = _webhook(request, state, webhook_id)
     if hook is None:
         raise NotFound("no such webhook", code="webhook_not_found")

@@ -12,8 +12,10 @@ sums exactly; the records expose them as floats.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Protocol
 
 from engine.server.settings import Tier
@@ -70,18 +72,28 @@ class Principal:
     key: ApiKey
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredWorkflow:
-    """A workflow document owned by one account."""
+    """A workflow document owned by one account.
+
+    ``document_text`` is the JSON as stored; ``document`` parses it on first use
+    (a run of an unchanged, already validated workflow never needs to).
+    """
 
     id: str
     account_id: str
     name: str
-    document: dict[str, Any]
+    document_text: str
     version: int
     created_at: float
     updated_at: float
     webhook_id: str | None = None
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The workflow document."""
+        document: dict[str, Any] = json.loads(self.document_text)
+        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +154,7 @@ class NewExecution:
     webhook_id: str | None
     status: str
     created_at: float
-    document: dict[str, Any]
+    document: dict[str, Any] | str  # a dict, or its JSON text
     request: dict[str, Any]
     record: dict[str, Any]
     estimate_micro: int
@@ -253,6 +265,7 @@ class Storage(Protocol):
     ) -> Webhook | None: ...
     def unpublish(self, account_id: str, workflow_id: str, now: float) -> bool: ...
     def get_webhook(self, webhook_id: str) -> Webhook | None: ...
+    def webhook_with_owner(self, webhook_id: str) -> tuple[Webhook, Account] | None: ...
 
     # idempotency
     def idempotency_begin(
@@ -285,6 +298,7 @@ class Storage(Protocol):
     def finish_execution(
         self, execution_id: str, status: str, record: dict[str, Any], now: float
     ) -> None: ...
+    def finish_executions(self, finished: list[tuple[str, str, dict[str, Any], float]]) -> None: ...
     def unfinished_executions(self) -> list[StoredExecution]: ...
     def set_callback_state(
         self, execution_id: str, state: CallbackState, attempts: int
@@ -298,4 +312,5 @@ class Storage(Protocol):
     def add_artifact_owner(self, account_id: str, artifact_ids: list[str], now: float) -> None: ...
     def owns_artifact(self, account_id: str, artifact_id: str) -> bool: ...
     def recover(self, now: float) -> None: ...
+    def start_checkpointer(self, interval_s: float = 1.0) -> None: ...
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ add`` while the server runs) serialise their writes instead of failing. WAL with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -40,8 +41,8 @@ from engine.server.storage.base import (
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL,
-    balance INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL,
-    callback_secret TEXT NOT NULL);
+    balance INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, callback_secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
     name TEXT NOT NULL, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
@@ -61,13 +62,13 @@ CREATE TABLE IF NOT EXISTS executions (
     document TEXT NOT NULL, request TEXT NOT NULL, record TEXT NOT NULL,
     estimate INTEGER NOT NULL, reserved INTEGER NOT NULL, charged INTEGER NOT NULL DEFAULT 0,
     callback_url TEXT, callback_state TEXT NOT NULL, callback_attempts INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS executions_account ON executions(account_id, created_at);
 CREATE INDEX IF NOT EXISTS executions_open ON executions(account_id) WHERE finished_at IS NULL;
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL, amount INTEGER NOT NULL,
     kind TEXT NOT NULL, created_at REAL NOT NULL, day TEXT NOT NULL,
     execution_id TEXT, node_id TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account_id, id);
+CREATE INDEX IF NOT EXISTS ledger_day ON ledger(account_id, day);
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
     status_code INTEGER, response TEXT, created_at REAL NOT NULL, PRIMARY KEY (scope, key));
@@ -98,6 +99,7 @@ class SqliteStorage:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._checkpointer: tuple[threading.Thread, threading.Event] | None = None
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
@@ -133,8 +135,42 @@ class SqliteStorage:
         with self._lock:
             return list(self._db.execute(sql, params).fetchall())
 
+    def start_checkpointer(self, interval_s: float = 1.0) -> None:
+        """Checkpoint the WAL from a background thread instead of inside commits.
+
+        SQLite otherwise checkpoints (copying pages and syncing the file) inside
+        whichever commit crosses the threshold, stalling the server's event loop.
+        A passive checkpoint on its own connection never blocks writers.
+        """
+        if self._checkpointer is not None:
+            return
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        stop = threading.Event()
+
+        def run() -> None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                while not stop.wait(interval_s):
+                    try:
+                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    except sqlite3.Error:  # busy or locked: try again next time
+                        continue
+            finally:
+                db.close()
+
+        thread = threading.Thread(target=run, name="sqlite-checkpoint", daemon=True)
+        thread.start()
+        self._checkpointer = (thread, stop)
+
     def close(self) -> None:
-        """Close the connection (checkpointing the WAL)."""
+        """Stop the checkpointer and close the connection (checkpointing the WAL)."""
+        if self._checkpointer is not None:
+            thread, stop = self._checkpointer
+            stop.set()
+            thread.join(timeout=5)
+            self._checkpointer = None
+            with contextlib.suppress(sqlite3.Error), self._lock:
+                self._db.execute("PRAGMA wal_autocheckpoint=1000")
         with self._lock:
             self._db.close()
 
@@ -237,13 +273,14 @@ class SqliteStorage:
     ) -> StoredWorkflow:
         """Store a new workflow document."""
         workflow_id = _new_id("wf")
+        text = _dumps(document)
         with self._write() as db:
             db.execute(
                 "INSERT INTO workflows (id, account_id, name, document, version, created_at, "
                 "updated_at) VALUES (?,?,?,?,1,?,?)",
-                (workflow_id, account_id, name, _dumps(document), now, now),
+                (workflow_id, account_id, name, text, now, now),
             )
-        return StoredWorkflow(workflow_id, account_id, name, document, 1, now, now)
+        return StoredWorkflow(workflow_id, account_id, name, text, 1, now, now)
 
     def list_workflows(
         self, account_id: str, limit: int, offset: int
@@ -320,6 +357,27 @@ class SqliteStorage:
             _deactivate(db, workflow_id, now)
         return True
 
+    def webhook_with_owner(self, webhook_id: str) -> tuple[Webhook, Account] | None:
+        """A webhook and the account that owns it, in one query."""
+        row = self._one(
+            "SELECT h.id AS h_id, h.workflow_id, h.secret, h.active, h.created_at AS h_created, "
+            "h.deactivated_at, a.* FROM webhooks h JOIN accounts a ON a.id = h.account_id "
+            "WHERE h.id = ?",
+            (webhook_id,),
+        )
+        if row is None:
+            return None
+        hook = Webhook(
+            row["h_id"],
+            row["workflow_id"],
+            row["id"],
+            row["secret"],
+            bool(row["active"]),
+            row["h_created"],
+            row["deactivated_at"],
+        )
+        return hook, _account(row)
+
     def get_webhook(self, webhook_id: str) -> Webhook | None:
         """A webhook by id, active or not."""
         row = self._one("SELECT * FROM webhooks WHERE id = ?", (webhook_id,))
@@ -393,14 +451,17 @@ class SqliteStorage:
         account_id = execution.account_id
         # Nothing is written before the checks pass, so returning early commits nothing.
         with self._write() as db:
-            used_row = db.execute(
-                "SELECT executions FROM usage_daily WHERE account_id = ? AND day = ?",
-                (account_id, day),
-            ).fetchone()
-            used = int(used_row[0]) if used_row else 0
-            available = _available(db, account_id)
-            if daily_limit is not None and used >= daily_limit:
-                return Acceptance(AcceptResult.QUOTA_EXCEEDED, available, used)
+            used = 0
+            if daily_limit is not None:
+                used_row = db.execute(
+                    "SELECT executions FROM usage_daily WHERE account_id = ? AND day = ?",
+                    (account_id, day),
+                ).fetchone()
+                used = int(used_row[0]) if used_row else 0
+                if used >= daily_limit:
+                    return Acceptance(AcceptResult.QUOTA_EXCEEDED, _available(db, account_id), used)
+            # A free run needs no credits (even on a negative balance).
+            available = _available(db, account_id) if execution.estimate_micro else 0
             if execution.estimate_micro > available:
                 return Acceptance(AcceptResult.INSUFFICIENT_CREDITS, available, used)
             db.execute(
@@ -413,7 +474,11 @@ class SqliteStorage:
                     execution.webhook_id,
                     execution.status,
                     execution.created_at,
-                    _dumps(execution.document),
+                    (
+                        execution.document
+                        if isinstance(execution.document, str)
+                        else _dumps(execution.document)
+                    ),
                     _dumps(execution.request),
                     _dumps(execution.record),
                     execution.estimate_micro,
@@ -427,6 +492,11 @@ class SqliteStorage:
                 "ON CONFLICT (account_id, day) DO UPDATE SET executions = executions + 1",
                 (account_id, day),
             )
+            if execution.estimate_micro:
+                db.execute(
+                    "UPDATE accounts SET reserved = reserved + ? WHERE id = ?",
+                    (execution.estimate_micro, account_id),
+                )
             if idempotency is not None:
                 db.execute(
                     "UPDATE idempotency SET state = 'done', status_code = ?, response = ? "
@@ -482,22 +552,51 @@ class SqliteStorage:
             return
         with self._write() as db:
             _ledger(db, account_id, -amount_micro, "charge", now, execution_id, node_id, note)
+            row = db.execute(
+                "SELECT reserved FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            released = min(int(row[0]), amount_micro) if row else 0
             db.execute(
-                "UPDATE executions SET charged = charged + ?, reserved = MAX(0, reserved - ?) "
-                "WHERE id = ?",
-                (amount_micro, amount_micro, execution_id),
+                "UPDATE executions SET charged = charged + ?, reserved = reserved - ? WHERE id = ?",
+                (amount_micro, released, execution_id),
             )
+            _release(db, account_id, released)
 
     def finish_execution(
         self, execution_id: str, status: str, record: dict[str, Any], now: float
     ) -> None:
         """Store the final record and release what is left of the reservation."""
+        self.finish_executions([(execution_id, status, record, now)])
+
+    def finish_executions(self, finished: list[tuple[str, str, dict[str, Any], float]]) -> None:
+        """:meth:`finish_execution` for many executions, in one transaction.
+
+        An execution that already has a final record is left as it is.
+        """
+        rows = [(status, _dumps(record), now, eid) for eid, status, record, now in finished]
         with self._write() as db:
-            db.execute(
-                "UPDATE executions SET status = ?, record = ?, finished_at = ?, reserved = 0 "
-                "WHERE id = ? AND finished_at IS NULL",
-                (status, _dumps(record), now, execution_id),
-            )
+            for status, text, now, execution_id in rows:
+                # Most runs hold no reservation (free runs): one statement for them.
+                done = db.execute(
+                    "UPDATE executions SET status = ?, record = ?, finished_at = ? "
+                    "WHERE id = ? AND finished_at IS NULL AND reserved = 0",
+                    (status, text, now, execution_id),
+                )
+                if done.rowcount:
+                    continue
+                row = db.execute(
+                    "SELECT account_id, reserved FROM executions "
+                    "WHERE id = ? AND finished_at IS NULL",
+                    (execution_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                db.execute(
+                    "UPDATE executions SET status = ?, record = ?, finished_at = ?, reserved = 0 "
+                    "WHERE id = ?",
+                    (status, text, now, execution_id),
+                )
+                _release(db, row[0], int(row[1]))
 
     def unfinished_executions(self) -> list[StoredExecution]:
         """Executions with no final record (after a crash: the interrupted ones)."""
@@ -568,15 +667,15 @@ class SqliteStorage:
                 (account_id, day),
             ).fetchone()
             running = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(reserved), 0) FROM executions "
+                "SELECT COUNT(*), (SELECT reserved FROM accounts WHERE id = ?) FROM executions "
                 "WHERE account_id = ? AND finished_at IS NULL",
-                (account_id,),
+                (account_id, account_id),
             ).fetchone()
         return Usage(
             day,
             int(started[0]) if started else 0,
             int(charged[0]),
-            int(running[1]),
+            int(running[1] or 0),
             int(running[0]),
         )
 
@@ -633,11 +732,17 @@ def _dumps(data: Any) -> str:
 
 def _available(db: sqlite3.Connection, account_id: str) -> int:
     row = db.execute(
-        "SELECT a.balance - COALESCE((SELECT SUM(reserved) FROM executions "
-        "WHERE account_id = a.id AND finished_at IS NULL), 0) FROM accounts a WHERE a.id = ?",
-        (account_id,),
+        "SELECT balance - reserved FROM accounts WHERE id = ?", (account_id,)
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _release(db: sqlite3.Connection, account_id: str, amount: int) -> None:
+    if amount:
+        db.execute(
+            "UPDATE accounts SET reserved = MAX(0, reserved - ?) WHERE id = ?",
+            (amount, account_id),
+        )
 
 
 def _ledger(
@@ -693,7 +798,7 @@ def _workflow(row: sqlite3.Row) -> StoredWorkflow:
         row["id"],
         row["account_id"],
         row["name"],
-        json.loads(row["document"]),
+        row["document"],
         row["version"],
         row["created_at"],
         row["updated_at"],
