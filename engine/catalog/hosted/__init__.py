@@ -112,7 +112,7 @@ class HostedCatalogError(ValueError):
 
 def register(catalog: Catalog) -> None:
     """Register every hosted model node type into ``catalog``."""
-    # Imported here so the data (and ``patchbay catalog``) load without the providers.
+    # Imported here, not at module level: load_specs() works without the provider stack.
     from engine.providers.hosted import make_hosted_node
 
     for spec in load_specs():
