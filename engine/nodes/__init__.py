@@ -29,3 +29,6 @@ def register_all(catalog: Catalog) -> None:
     from engine.catalog import hosted
 
     hosted.register(catalog)
+    from engine.nodes import comfyui_workflow
+
+    comfyui_workflow.register(catalog)

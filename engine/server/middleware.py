@@ -18,10 +18,11 @@ routes, so a request costs one key lookup.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +51,8 @@ class GatewayMiddleware:
         self.storage = storage
         self.config = config
         self.limiter = limiter
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +60,10 @@ class GatewayMiddleware:
             return
         headers = _headers(scope)
         supplied = headers.get("x-request-id", "")
-        request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else f"req_{uuid.uuid4().hex}"
+        if _CLIENT_REQUEST_ID.match(supplied):
+            request_id = supplied
+        else:  # unique across processes (random prefix) and cheap (a counter)
+            request_id = f"req_{self._prefix}{next(self._counter):08x}"
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
 
@@ -161,8 +167,13 @@ _OURS = frozenset(
 )
 
 
+_WANTED = frozenset({b"authorization", b"content-length", b"content-type", b"x-request-id"})
+
+
 def _headers(scope: Scope) -> dict[str, str]:
+    """The few request headers the gateway reads (ASGI servers send names lowercase)."""
     found: dict[str, str] = {}
     for key, value in scope.get("headers", []):
-        found[key.decode("latin-1").lower()] = value.decode("latin-1")
+        if key in _WANTED:
+            found[key.decode("latin-1")] = value.decode("latin-1")
     return found

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -73,6 +75,7 @@ class DoubleServer:
         self._files: dict[str, tuple[bytes, str]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._local = threading.local()  # the socket of the request this thread serves
         self.route("GET", r"/files/(?P<name>[^/]+)", self._file, name="files")
 
     # -- set-up -----------------------------------------------------------------
@@ -110,6 +113,27 @@ class DoubleServer:
             return Reply(404, {"detail": "Not Found"})
         data, content_type = found
         return Reply(200, data, content_type=content_type)
+
+    def wait_for_disconnect(self, timeout: float) -> bool:
+        """Hold the current request until its client hangs up (``True``) or ``timeout``.
+
+        For synchronous APIs, where cancelling a run means closing the connection:
+        a handler calls this to see whether the cancellation reached the server.
+        """
+        connection: socket.socket | None = getattr(self._local, "connection", None)
+        if connection is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([connection], [], [], 0.02)
+            if not readable:
+                continue
+            try:
+                if not connection.recv(1, socket.MSG_PEEK):
+                    return True
+            except OSError:
+                return True
+        return False
 
     # -- inspection -------------------------------------------------------------
 
@@ -166,18 +190,24 @@ class DoubleServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                double._local.connection = self.connection
                 try:
                     reply = double.dispatch(self.command, self.path, headers, body)
                 except Exception as exc:  # a bug in a double must show up in the test
                     reply = Reply(500, {"detail": f"double crashed: {exc!r}"})
+                finally:
+                    double._local.connection = None
                 payload, content_type = reply.encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client hung up (a cancelled synchronous call)
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
