@@ -39,11 +39,8 @@ audio port takes the first such file a Save node wrote.
 from __future__ import annotations
 
 import asyncio
-import copy
-import json
 import mimetypes
 import posixpath
-import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -54,6 +51,17 @@ import httpx
 from engine.catalog.spec import PortSpec, PortType
 from engine.errors import NodeError, PermanentNodeError, TransientNodeError
 from engine.providers.base import Progress, ProviderCall
+from engine.providers.comfyui_graph import (
+    assign_binding,
+    describe_prompt_error,
+    found_files,
+    history_finished,
+    load_api_graph,
+    merge_patch,
+    node_list,
+    parse_json,
+    queue_place,
+)
 from engine.providers.common import ServerProvider, consumed, usable_params
 from engine.providers.http import read_json
 from engine.values import Artifact, Batch
@@ -69,40 +77,7 @@ _OPTION_PARAMS = (
     "output_node_param",
     "credential_param",
 )
-_SAVE_NODES = ("SaveImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveVideo", "SaveAudio")
-_FILE_KEYS = ("images", "gifs", "videos", "video", "audio", "animated")
-_KINDS = {"image": "@image", "video": "@video", "audio": "@audio"}
 _MAX_MISSES = 5
-_NODE_ID = re.compile(r"^[A-Za-z0-9_:-]+$")
-
-
-def load_api_graph(data: Any, *, source: str) -> dict[str, Any]:
-    """An API-format ComfyUI graph from parsed JSON, checked (``source`` names it)."""
-    if isinstance(data, Mapping) and "nodes" in data and "links" in data:
-        raise PermanentNodeError(
-            f"{source} is a ComfyUI UI workflow, not the API format: in ComfyUI use "
-            "Workflow → Export (API) and choose that file",
-            details={"code": "invalid_workflow"},
-        )
-    valid = isinstance(data, Mapping) and bool(data)
-    if valid:
-        for node_id, node in data.items():
-            if not (
-                isinstance(node_id, str)
-                and isinstance(node, Mapping)
-                and isinstance(node.get("class_type"), str)
-                and isinstance(node.get("inputs", {}), Mapping)
-            ):
-                valid = False
-                break
-    if not valid:
-        raise PermanentNodeError(
-            f"{source} is not a ComfyUI API-format workflow (an object of nodes, each with "
-            "'class_type' and 'inputs')",
-            details={"code": "invalid_workflow"},
-        )
-    graph: dict[str, Any] = copy.deepcopy(dict(data))
-    return graph
 
 
 class ComfyUIProvider(ServerProvider):
@@ -112,6 +87,7 @@ class ComfyUIProvider(ServerProvider):
     label = "ComfyUI"
     credential = "COMFYUI_API_KEY"
     needs_key = False
+    credential_for_own_server = True
     default_base_url = "http://127.0.0.1:8188"
     default_output_paths: ClassVar[Mapping[PortType, tuple[str, ...]]] = {
         PortType.IMAGE: ("@image",),
@@ -142,10 +118,10 @@ class ComfyUIProvider(ServerProvider):
             if node_id not in graph or not isinstance(patch, Mapping):
                 raise PermanentNodeError(
                     f"node type {spec.type} sets a value on node {node_id!r}, which its "
-                    f"workflow does not have (nodes: {_node_list(graph)})",
+                    f"workflow does not have (nodes: {node_list(graph)})",
                     details={"code": "invalid_workflow", "provider": self.name},
                 )
-            _merge(graph[node_id], patch)
+            merge_patch(graph[node_id], patch)
         for exposed, paths in bindings.items():
             value = call.inputs.get(exposed)
             value = params.get(exposed) if value is None or value == "" else value
@@ -155,7 +131,7 @@ class ComfyUIProvider(ServerProvider):
             if port is not None and port.type.is_media:
                 value = await self.encode_input(call, port, value)
             for path in paths:
-                _assign(graph, path, value, exposed)
+                assign_binding(graph, path, value, exposed)
         progress = self.progress(call)
         body = {"prompt": graph, "client_id": uuid.uuid4().hex}
         submitted = await self.request_json("POST", "/prompt", json=body)
@@ -190,7 +166,7 @@ class ComfyUIProvider(ServerProvider):
             return load_api_graph(source, source=f"parameter {name!r}")
         text = str(source).strip()
         if text.startswith("{"):
-            return load_api_graph(_parse_json(text, f"parameter {name!r}"), source=str(name))
+            return load_api_graph(parse_json(text, f"parameter {name!r}"), source=str(name))
         path = call.ctx.existing_file(text)
         size = path.stat().st_size
         if size > MAX_WORKFLOW_BYTES:
@@ -200,7 +176,7 @@ class ComfyUIProvider(ServerProvider):
                 details={"code": "invalid_workflow"},
             )
         raw = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        return load_api_graph(_parse_json(raw, path.name), source=path.name)
+        return load_api_graph(parse_json(raw, path.name), source=path.name)
 
     def _bindings(self, call: ProviderCall, params: Mapping[str, Any]) -> dict[str, list[str]]:
         options = call.spec.provider_options
@@ -208,7 +184,7 @@ class ComfyUIProvider(ServerProvider):
         name = options.get("bindings_param")
         value = params.get(name) if isinstance(name, str) else None
         if isinstance(value, str):
-            value = _parse_json(value, f"parameter {name!r}")
+            value = parse_json(value, f"parameter {name!r}")
         if value is not None:
             if not isinstance(value, Mapping):
                 raise PermanentNodeError(
@@ -264,9 +240,9 @@ class ComfyUIProvider(ServerProvider):
             nonlocal misses
             history = await self.request_json("GET", f"/history/{quoted}")
             entry = history.get(prompt_id) if isinstance(history, Mapping) else None
-            if isinstance(entry, Mapping) and _finished(entry):
+            if isinstance(entry, Mapping) and history_finished(entry):
                 return dict(entry)
-            place = _queue_place(await self.request_json("GET", "/queue"), prompt_id)
+            place = queue_place(await self.request_json("GET", "/queue"), prompt_id)
             if place is None and entry is None:
                 misses += 1
                 if misses > _MAX_MISSES:
@@ -290,7 +266,7 @@ class ComfyUIProvider(ServerProvider):
     async def _cancel(self, prompt_id: str) -> None:
         place: int | None = None
         try:
-            place = _queue_place(await self.request_json("GET", "/queue"), prompt_id)
+            place = queue_place(await self.request_json("GET", "/queue"), prompt_id)
         except NodeError:
             place = None
         if place != 0:
@@ -350,7 +326,7 @@ class ComfyUIProvider(ServerProvider):
                     paths[port_name] = path.replace("{output_node}", output_node)
                 else:
                     del paths[port_name]
-        document = {**entry, **_found_files(graph, entry.get("outputs"), output_node)}
+        document = {**entry, **found_files(graph, entry.get("outputs"), output_node)}
         spec = call.spec.model_copy(update={"provider_options": {**options, "output_paths": paths}})
         return await self.outputs(ProviderCall(spec, call.params, call.inputs, call.ctx), document)
 
@@ -372,7 +348,7 @@ class ComfyUIProvider(ServerProvider):
     ) -> NodeError:
         body = read_json(response)
         if response.status_code == 400 and isinstance(body, Mapping) and "node_errors" in body:
-            said = self.redact(_describe_prompt_error(body))[:500]
+            said = self.redact(describe_prompt_error(body))[:500]
             return PermanentNodeError(
                 f"{self.display} rejected the workflow: {said}",
                 details={
@@ -386,20 +362,6 @@ class ComfyUIProvider(ServerProvider):
         if response.status_code in (401, 403) and (hint := self.withheld_key_hint()):
             return PermanentNodeError(error.message + hint, details=error.details)
         return error
-
-
-def _parse_json(text: str, source: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise PermanentNodeError(
-            f"{source} is not valid JSON: {exc}", details={"code": "invalid_workflow"}
-        ) from None
-
-
-def _node_list(graph: Mapping[str, Any]) -> str:
-    ids = sorted(graph, key=lambda n: (len(n), n))
-    return ", ".join(ids[:12]) + (" …" if len(ids) > 12 else "")
 
 
 def _check_bound(
@@ -419,143 +381,3 @@ def _check_bound(
                 f'it fills: add e.g. "{name}": "<node id>.inputs.<field>"',
                 details={"code": "invalid_param", "param": bindings_param, "binding": name},
             )
-
-
-def _coerce(old: Any, new: Any) -> Any:
-    """``new`` in the type the graph had there (a seed wired as 7.0 stays an int)."""
-    if isinstance(old, int) and not isinstance(old, bool) and isinstance(new, float):
-        return int(new) if new.is_integer() else new
-    return new
-
-
-def _merge(node: dict[str, Any], patch: Mapping[str, Any]) -> None:
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(node.get(key), dict):
-            _merge(node[key], value)
-        else:
-            node[key] = _coerce(node.get(key), value)
-
-
-def _assign(graph: dict[str, Any], path: str, value: Any, exposed: str) -> None:
-    parts = [p for p in path.strip().split(".") if p]
-    if len(parts) < 2 or not _NODE_ID.match(parts[0]):
-        raise PermanentNodeError(
-            f"binding {exposed!r}: {path!r} is not a path like '6.inputs.text'",
-            details={"code": "invalid_param", "binding": exposed},
-        )
-    node = graph.get(parts[0])
-    if not isinstance(node, dict):
-        raise PermanentNodeError(
-            f"binding {exposed!r}: node {parts[0]!r} is not in the workflow "
-            f"(nodes: {_node_list(graph)})",
-            details={"code": "invalid_param", "binding": exposed},
-        )
-    keys = parts[1:] if parts[1] == "inputs" else ["inputs", *parts[1:]]
-    target = node
-    for key in keys[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            target[key] = child
-        target = child
-    target[keys[-1]] = _coerce(target.get(keys[-1]), value)
-
-
-def _finished(entry: Mapping[str, Any]) -> bool:
-    status = entry.get("status")
-    if isinstance(status, Mapping):
-        return bool(status.get("completed")) or status.get("status_str") in ("success", "error")
-    return bool(entry.get("outputs"))
-
-
-def _queue_place(queue: Any, prompt_id: str) -> int | None:
-    """0 while running, 1… while waiting (its place in line), ``None`` if not queued."""
-    if not isinstance(queue, Mapping):
-        return None
-    running = queue.get("queue_running")
-    pending = queue.get("queue_pending")
-    items = (
-        [i for i in running if isinstance(i, list) and len(i) > 1]
-        if isinstance(running, list)
-        else []
-    )
-    if any(item[1] == prompt_id for item in items):
-        return 0
-    waiting = (
-        [i for i in pending if isinstance(i, list) and len(i) > 1]
-        if isinstance(pending, list)
-        else []
-    )
-    ours = next((item for item in waiting if item[1] == prompt_id), None)
-    if ours is None:
-        return None
-    number = ours[0] if isinstance(ours[0], int | float) else 0
-    return 1 + sum(1 for item in waiting if isinstance(item[0], int | float) and item[0] < number)
-
-
-def _kind(filename: str) -> str | None:
-    media_type = mimetypes.guess_type(filename)[0] or ""
-    if filename.lower().endswith((".webm", ".mkv")):
-        return "video"
-    return next((k for k in _KINDS if media_type.startswith(f"{k}/")), None)
-
-
-def _found_files(graph: Mapping[str, Any], outputs: Any, only: str | None) -> dict[str, Any]:
-    """``@image``/``@video``/``@audio``/``@text``: the first file of each kind a node wrote."""
-    if not isinstance(outputs, Mapping):
-        return {}
-
-    def rank(node_id: str) -> tuple[int, int, str]:
-        node = graph.get(node_id)
-        saver = isinstance(node, Mapping) and node.get("class_type") in _SAVE_NODES
-        return (0 if saver else 1, len(node_id), node_id)
-
-    found: dict[str, Any] = {}
-    temporary: dict[str, Any] = {}
-    texts: list[str] = []
-    for node_id in sorted((n for n in outputs if only is None or n == only), key=rank):
-        result = outputs[node_id]
-        if not isinstance(result, Mapping):
-            continue
-        text = result.get("text")
-        if isinstance(text, list):
-            texts.extend(str(t) for t in text)
-        for key in _FILE_KEYS:
-            files = result.get(key)
-            for item in files if isinstance(files, list) else []:
-                if not isinstance(item, Mapping) or not isinstance(item.get("filename"), str):
-                    continue
-                kind = _kind(item["filename"])
-                if kind is None:
-                    continue
-                bucket = found if item.get("type", "output") == "output" else temporary
-                bucket.setdefault(_KINDS[kind], item)
-    if texts:
-        found["@text"] = "\n".join(texts)
-    return {**temporary, **found}
-
-
-def _describe_prompt_error(body: Mapping[str, Any]) -> str:
-    error = body.get("error")
-    if isinstance(error, Mapping):
-        head = str(error.get("message") or error.get("type") or "invalid prompt")
-        detail = error.get("details")
-        if isinstance(detail, str) and detail.strip() and detail.strip() not in head:
-            head = f"{head}: {detail.strip()}"
-    else:
-        head = str(error or "invalid prompt")
-    problems = []
-    node_errors = body.get("node_errors")
-    for node_id, info in node_errors.items() if isinstance(node_errors, Mapping) else []:
-        if not isinstance(info, Mapping):
-            continue
-        class_type = info.get("class_type", "?")
-        for problem in info.get("errors") or []:
-            if not isinstance(problem, Mapping):
-                continue
-            text = str(problem.get("message") or problem.get("type") or "error")
-            detail = problem.get("details")
-            if isinstance(detail, str) and detail.strip():
-                text = f"{text}: {detail.strip()}"
-            problems.append(f"node {node_id} ({class_type}): {text}")
-    return head + (" — " + "; ".join(problems) if problems else "")

@@ -18,15 +18,16 @@ Where a run's server comes from (first match wins):
 4. the declared default of the ``base_url_param`` parameter (catalog data);
 5. the adapter's ``default_base_url``.
 
+``provider_options["label"]`` names the service in messages (``"Anthropic"``).
 Which key goes with it: ``provider_options["credential"]`` names the credential
-reference (``null``: none at all); entries marked ``"self_hosted": true`` use no
-key unless one is named; ``provider_options["credential_param"]`` names a
-parameter whose (non-empty) value is the reference to use. Whatever the
-reference, **a key is only sent to a trusted origin**: the origin of a URL from
-steps 2 to 5, never one typed into a workflow (a shared workflow file must not be
-able to send the user's key elsewhere). A key is required unless
-``"key_required": false``, the entry is self-hosted, or the server is on the
-loopback interface.
+reference (``null``: none at all); entries marked ``"self_hosted": true`` do not
+use a hosted service's key (``OPENAI_API_KEY``) unless one is named;
+``provider_options["credential_param"]`` names a parameter whose (non-empty) value
+is the reference to use. Whatever the reference, **a key is only sent to a
+trusted origin**: the origin of a URL from steps 2 to 5, never one typed into a
+workflow (a shared workflow file must not be able to send the user's key elsewhere).
+A key is required unless ``"key_required": false``, the entry is self-hosted, or
+the server is on the loopback interface (and not an entry's own ``base_url``).
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ class ServerProvider(Provider):
     key_required = False
     #: Whether a run against a remote server needs a key (unless the entry says not).
     needs_key: ClassVar[bool] = True
+    #: Whether ``credential`` is the key of a self-hosted server (ComfyUI behind a
+    #: proxy) rather than of a hosted service (OpenAI), so self-hosted entries use it.
+    credential_for_own_server: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -188,6 +192,8 @@ class ServerProvider(Provider):
         self.reference: str | None = self.credential
         self._given_key = self._api_key
         self.target = Target(self.base_url, trusted=True, from_workflow=False)
+        #: ``provider_options["label"]``: the service's name in messages ("Anthropic").
+        self.entry_label: str | None = None
         self._key_allowed = True
 
     def key_headers(self, key: str) -> dict[str, str]:
@@ -207,6 +213,7 @@ class ServerProvider(Provider):
 
     async def prepare(self, call: ProviderCall) -> None:
         """Point this provider at the run's server and pick its key (module docstring)."""
+        self.entry_label = _text(call.spec.provider_options.get("label"))
         self.target = self._resolve_target(call)
         self.base_url = self.target.base_url
         await self._choose_key(call)
@@ -216,13 +223,22 @@ class ServerProvider(Provider):
 
             reference = self.reference or self.credential or "an API key"
             raise PermanentNodeError(
-                missing_key_message(self.label or self.name, reference),
+                missing_key_message(self.service_name, reference),
                 details={
                     "code": "missing_credential",
                     "provider": self.name,
                     "credential": reference,
                 },
             )
+
+    @property
+    def service_name(self) -> str:
+        """Who a message is about: the entry's label, the adapter's, or the server's host."""
+        if self.entry_label:
+            return self.entry_label
+        if origin(self.base_url) == origin(self.default_base_url):
+            return self.label or self.name
+        return urlsplit(self.base_url).netloc
 
     def _resolve_target(self, call: ProviderCall) -> Target:
         options = call.spec.provider_options
@@ -265,7 +281,8 @@ class ServerProvider(Provider):
         elif "credential" in options:
             reference = hosted_reference
         else:
-            reference = None if options.get("self_hosted") else self.credential
+            own = type(self).credential_for_own_server
+            reference = None if options.get("self_hosted") and not own else self.credential
         param_name = _text(options.get("credential_param"))
         named = _text(call.params.get(param_name)) if param_name else None
         if named:
@@ -290,7 +307,10 @@ class ServerProvider(Provider):
             return False
         if "credential" in options and options["credential"] is None:
             return False
-        return type(self).needs_key and not is_loopback(self.base_url)
+        # A local server (PATCHBAY_OPENAI_BASE_URL=http://localhost:11434/v1) needs no key;
+        # an entry for a fixed service (its own base_url) always does.
+        local = is_loopback(self.base_url) and not options.get("base_url")
+        return type(self).needs_key and not local
 
     def withheld_key_hint(self) -> str:
         """A hint for a 401/403 when a key exists but was not sent to this server."""

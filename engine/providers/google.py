@@ -38,7 +38,7 @@ inputs are sent as ``{"bytesBase64Encoded", "mimeType"}``. For
 become the user turn, ``system_param`` (default ``system``) the system
 instruction, unmapped params ``generationConfig.<camelCase>``. Without
 ``output_paths`` an image/audio/video/text port takes the first image part,
-audio part, video sample or the joined text parts.
+audio part, video sample or the joined text parts; a JSON port the whole response.
 
 Errors (https://ai.google.dev/gemini-api/docs/troubleshooting):
 ``{"error": {"code", "message", "status", "details"}}``; 400 with ``ErrorInfo``
@@ -113,7 +113,7 @@ class GoogleProvider(Provider):
         PortType.AUDIO: ("@audio",),
         PortType.VIDEO: ("@video",),
         PortType.TEXT: ("@text",),
-        PortType.JSON: ("",),
+        PortType.JSON: ("@json",),
     }
 
     def auth_headers(self) -> dict[str, str]:
@@ -315,7 +315,7 @@ class GoogleProvider(Provider):
                 f"got {type(result).__name__}",
                 details={"provider": self.name, "code": "malformed_response"},
             )
-        document = dict(result)
+        document = {**result, "@json": dict(result)}
         if method == "predict":
             self._check_predictions(document)
         elif method == "predictLongRunning":
@@ -426,8 +426,10 @@ class GoogleProvider(Provider):
             )
         text = document.get("@text")
         if isinstance(text, str) and text.strip():
+            port = str(exc.details["port"])
+            article = "an" if port[:1] in "aeiou" else "a"
             return PermanentNodeError(
-                f"Gemini answered without a {exc.details['port']}; it said: "
+                f"Gemini answered without {article} {port}; it said: "
                 f"{self.redact(text.strip())[:300]}",
                 details={"provider": self.name, "code": "no_output", "port": exc.details["port"]},
             )

@@ -26,7 +26,7 @@ https://github.com/ollama/ollama/blob/main/docs/openai.md) or LM Studio
 (``http://localhost:1234/v1``, https://lmstudio.ai/docs/app/api/endpoints/openai).
 Per-node servers and keys are chosen as :mod:`engine.providers.common` describes
 (``base_url``, ``base_url_param``, ``credential``, ``credential_param``,
-``self_hosted``, ``key_required``); ``model_param`` names a parameter holding
+``self_hosted``, ``key_required``, ``label``); ``model_param`` names a parameter holding
 the model name (local servers), ``chat`` maps ``{"system", "user", "images"}`` to
 parameter/port names, ``multipart: true`` sends the request as a form.
 
@@ -106,6 +106,8 @@ class OpenAIProvider(ServerProvider):
 
     @property
     def display(self) -> str:
+        if self.entry_label:
+            return self.entry_label
         if origin(self.base_url) == origin(self.default_base_url):
             return "OpenAI"
         return f"the OpenAI-compatible server at {urlsplit(self.base_url).netloc}"

@@ -554,3 +554,32 @@ async def test_the_key_never_leaks_on_any_failure_path(
 
     assert_secret_absent(OPENAI_KEY, *seen, caplog=debug_logs)
     assert any("httpx" in r.name or "httpcore" in r.name for r in debug_logs.records)
+
+
+async def test_an_entry_with_its_own_service_uses_its_own_key_and_address(
+    openai: OpenAIDouble, store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIDouble(key="sk-ant-test-key-0123456789") as anthropic:
+        chat = _spec("chat")
+        options = {
+            **chat.provider_options,
+            "base_url": anthropic.origin,
+            "credential": "ANTHROPIC_API_KEY",
+            "label": "Anthropic",
+        }
+        spec = chat.model_copy(update={"provider_options": options})
+        with pytest.raises(PermanentNodeError) as caught:
+            await run_node(spec, store, {"prompt": "hi"})
+        assert caught.value.message == (
+            "No API key for Anthropic: set ANTHROPIC_API_KEY or add it in Settings, "
+            "or run in preview mode"
+        )
+
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-0123456789")
+        run = await run_node(spec, store, {"prompt": "hi"})
+        (request,) = anthropic.calls("POST")
+
+    assert run.outputs == {"text": "echo: hi"}
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == "Bearer sk-ant-test-key-0123456789"
+    assert not openai.requests  # PATCHBAY_OPENAI_BASE_URL does not redirect it

@@ -36,12 +36,16 @@ CLASSES = frozenset(
         "CheckpointLoaderSimple",
         "CLIPTextEncode",
         "EmptyLatentImage",
+        "EmptySD3LatentImage",
+        "FluxGuidance",
         "KSampler",
         "VAEDecode",
         "SaveImage",
         "PreviewImage",
         "LoadImage",
         "ImageInvert",
+        "UpscaleModelLoader",
+        "ImageUpscaleWithModel",
     }
 )
 CHECKPOINTS = ("v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors")
@@ -280,7 +284,7 @@ class ComfyUIDouble(DoubleServer):
                 with Image.open(io.BytesIO(self.uploads[node["inputs"]["image"]])) as image:
                     return image.size
         for node in graph.values():
-            if node.get("class_type") == "EmptyLatentImage":
+            if node.get("class_type") in ("EmptyLatentImage", "EmptySD3LatentImage"):
                 inputs = node["inputs"]
                 return max(int(inputs["width"]) // 8, 1), max(int(inputs["height"]) // 8, 1)
         return 64, 64

@@ -1,6 +1,7 @@
 """A protocol double of the ElevenLabs API (https://elevenlabs.io/docs/api-reference).
 
-Endpoints: ``POST /v1/text-to-speech/{voice_id}`` and ``POST /v1/sound-generation``,
+Endpoints: ``POST /v1/text-to-speech/{voice_id}``, ``POST /v1/sound-generation`` and
+``POST /v1/music`` (``prompt``),
 ``output_format`` in the query string, answering audio bytes. Auth:
 ``xi-api-key: <key>``. Errors: ``{"detail": {"status", "message"}}`` (FastAPI's
 ``{"detail": [{loc, msg, type}]}`` for a missing field).
@@ -38,6 +39,7 @@ class ElevenLabsDouble(DoubleServer):
         self.aborted: list[str] = []
         self.route("POST", r"/v1/text-to-speech/(?P<voice>[^/]+)", self._speech, name="tts")
         self.route("POST", r"/v1/sound-generation", self._sound, name="sfx")
+        self.route("POST", r"/v1/music", self._music, name="music")
 
     def _denied(self, request: Recorded) -> Reply | None:
         if request.headers.get("xi-api-key") == self.key:
@@ -80,3 +82,12 @@ class ElevenLabsDouble(DoubleServer):
             return denied
         _, failure = self._text(request)
         return failure or self._audio(request)
+
+    def _music(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = request.json if request.body else None
+        if not isinstance(body, dict) or not isinstance(body.get("prompt"), str):
+            missing = {"type": "missing", "loc": ["body", "prompt"], "msg": "Field required"}
+            return Reply(422, {"detail": [missing]})
+        return self._audio(request)

@@ -51,9 +51,10 @@ def parse_form(request: Recorded) -> Form:
     form = Form()
     if not message.is_multipart():
         return form
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         name = str(part.get_param("name", header="content-disposition") or "")
-        payload = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename:
             form.files.setdefault(name, []).append((filename, part.get_content_type(), payload))
@@ -180,10 +181,10 @@ class OpenAIDouble(DoubleServer):
         body = request.json or {}
         model = body.get("model")
         if model == "missing-model":
-            message = f"The model `{model}` does not exist or you do not have access to it."
-            return Reply(404, error(message, "invalid_request_error", "model_not_found"))
+            missing = f"The model `{model}` does not exist or you do not have access to it."
+            return Reply(404, error(missing, "invalid_request_error", "model_not_found"))
         messages = body.get("messages") or []
-        user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        user: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         content = user.get("content")
         images = 0
         if isinstance(content, list):
