@@ -21,7 +21,7 @@ specific; ``context`` carries machine-readable details (``violations``,
     ├── Conflict                     409 conflict_error        idempotency_request_in_flight
     ├── Gone                         410 not_found_error       webhook_inactive
     ├── RateLimited                  429 rate_limit_error      rate_limited, daily_quota_exceeded
-    └── ServiceUnavailable           503 api_error             shutting_down
+    └── ServiceUnavailable           503 api_error             server_busy
 """
 
 from __future__ import annotations
@@ -174,10 +174,10 @@ class RateLimited(ApiError):
 
 
 class ServiceUnavailable(ApiError):
-    """The server is shutting down."""
+    """Too many runs are waiting for a slot."""
 
     status = 503
-    default_code = "shutting_down"
+    default_code = "server_busy"
 
 
 # --- response models, for the OpenAPI document -------------------------------------
@@ -232,6 +232,7 @@ _DESCRIPTIONS = {
     415: "Unsupported content type",
     422: "Invalid body, workflow (with violations) or inputs",
     429: "Rate limit or daily execution quota exceeded (see Retry-After)",
+    503: "Too many runs waiting (see Retry-After)",
 }
 
 

@@ -261,6 +261,11 @@ class RunManager:
         priced = any(p.spec.pricing.unit is not PricingUnit.FREE for p in plan.nodes.values())
         return RunTemplate(estimate, record.to_json(), priced)
 
+    @property
+    def queued(self) -> int:
+        """Runs waiting for a slot."""
+        return len(self._queue)
+
     def can_start_now(self) -> bool:
         """Whether a new run would start at once (else it waits as QUEUED)."""
         return self._running < self.limits.max_concurrent_runs and not self._queue
@@ -450,6 +455,7 @@ class RunManager:
                 cache=NodeCache(None, memory_entries=CACHE_ENTRIES_PER_ACCOUNT),
                 base_dir=scratch,
                 output_dir=scratch,
+                confine_files=True,
             )
             self._executors[account_id] = executor
             if len(self._executors) > CACHED_ACCOUNTS:

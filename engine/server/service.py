@@ -40,6 +40,7 @@ from engine.server.errors import (
     InsufficientCredits,
     InvalidWorkflow,
     RateLimited,
+    ServiceUnavailable,
     UnprocessableError,
 )
 from engine.server.inputs import check_inputs
@@ -300,6 +301,12 @@ class ServerState:
         webhook_id: str | None,
         status_code: int,
     ) -> Accepted:
+        if self.runs.queued >= self.config.limits.max_queued_runs:
+            raise ServiceUnavailable(
+                "the server has too many runs waiting; retry shortly",
+                code="server_busy",
+                headers={"Retry-After": "5"},
+            )
         prepared, execution_id = self.prepare(account, stored, run)
         now = time.time()
         starts_now = self.runs.can_start_now()

@@ -65,6 +65,7 @@ class Limits(_Frozen):
     max_webhook_files: int = Field(default=8, ge=0)
     max_webhook_fields: int = Field(default=100, ge=1)
     max_concurrent_runs: int = Field(default=16, ge=1)
+    max_queued_runs: int = Field(default=10_000, ge=0)
     max_node_concurrency: int = Field(default=8, ge=1)
     node_timeout_s: float = Field(default=900.0, gt=0)
     idempotency_ttl_s: int = Field(default=86_400, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ from tests.server.conftest import (
     create_workflow,
     greeting_workflow,
     paint_workflow,
+    wait_until,
 )
 
 SLOW_ACCEPT = """
@@ -21,8 +23,15 @@ SLOW_ACCEPT = """
 idempotency_ttl_s = 2
 
 [testing]
-accept_delay_s = 0.6
+accept_delay_s = 1.5
 """
+
+
+def claims(server: Server, key: str) -> list[str]:
+    """States of the stored idempotency records with this key."""
+    with sqlite3.connect(server.data_dir / "server.sqlite3", timeout=5) as db:
+        rows = db.execute("SELECT state FROM idempotency WHERE key = ?", (key,)).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def executions_today(client: httpx.Client) -> int:
@@ -119,7 +128,8 @@ def test_in_flight_conflict_and_expiry(start_server: StartServer) -> None:
 
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(httpx.post, url, json={}, headers=headers, timeout=10)
-        time.sleep(0.25)  # the first request is now held between claim and acceptance
+        # Wait until the first request holds the key (it is then held for 1.5 s).
+        wait_until(lambda: claims(server, "slow") == ["in_flight"], timeout=5)
         during = httpx.post(url, json={}, headers=headers)
         accepted = first.result()
     assert during.status_code == 409

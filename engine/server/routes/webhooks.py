@@ -105,7 +105,7 @@ async def webhook_status(webhook_id: str, request: Request, state: State) -> dic
     "/workflow/{webhook_id}/trigger",
     status_code=202,
     response_model=ExecutionAccepted,
-    responses=error_responses(400, 401, 402, 404, 409, 410, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 402, 404, 409, 410, 413, 415, 422, 429, 503),
     openapi_extra=TRIGGER_BODY,
     summary="Trigger a published workflow",
 )

@@ -229,7 +229,7 @@ EXECUTE_DOC: dict[str, Any] = {
     "/{workflow_id}/execute",
     status_code=201,
     response_model=ExecutionAccepted,
-    responses=error_responses(*COMMON_ERRORS, 402, 404, 409),
+    responses=error_responses(*COMMON_ERRORS, 402, 404, 409, 503),
     openapi_extra=EXECUTE_DOC,
     summary="Start a run",
 )

@@ -83,7 +83,7 @@ def utc_day(at: float) -> str:
 
 
 class SqliteBase:
-    """:class:`~engine.server.storage.base.Storage` on one SQLite file."""
+    """The connection, its transactions and the WAL checkpointer (see the module doc)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
