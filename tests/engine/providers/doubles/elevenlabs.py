@@ -8,7 +8,9 @@ Endpoints: ``POST /v1/text-to-speech/{voice_id}``, ``POST /v1/sound-generation``
 
 Behaviour by text: ``slow`` holds the request until the client hangs up
 (recorded in :attr:`aborted`), ``quota`` fails with ``quota_exceeded`` (a 401, as
-ElevenLabs sends it). Voices are those of :data:`VOICES`.
+ElevenLabs sends it). Voices are those of :data:`VOICES`. MP3 answers are a tiny
+stub unless ``real_audio`` is set: then speech is a real MP3 lasting one second
+per :data:`CHARS_PER_SECOND` characters of the text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.engine.providers.doubles.media import mp3
 from tests.engine.providers.doubles.openai import MP3_STUB
 from tests.engine.providers.doubles.server import DoubleServer, Recorded, Reply
 
@@ -24,6 +27,8 @@ QUOTA_MESSAGE = (
     "This request exceeds your quota of 10000. You have 12 credits remaining, "
     "while 43 credits are required for this request."
 )
+#: Speaking rate of ``real_audio`` speech.
+CHARS_PER_SECOND = 15
 
 
 def detail(status: str, message: str) -> dict[str, Any]:
@@ -33,9 +38,10 @@ def detail(status: str, message: str) -> dict[str, Any]:
 class ElevenLabsDouble(DoubleServer):
     """The ElevenLabs API on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, real_audio: bool = False) -> None:
         super().__init__()
         self.key = key
+        self.real_audio = real_audio
         self.aborted: list[str] = []
         self.route("POST", r"/v1/text-to-speech/(?P<voice>[^/]+)", self._speech, name="tts")
         self.route("POST", r"/v1/sound-generation", self._sound, name="sfx")
@@ -61,11 +67,13 @@ class ElevenLabsDouble(DoubleServer):
             return None, Reply(504, detail("timeout", "held too long"))
         return text, None
 
-    def _audio(self, request: Recorded) -> Reply:
+    def _audio(self, request: Recorded, text: str = "") -> Reply:
         output_format = (request.query.get("output_format") or ["mp3_44100_128"])[0]
-        headers = {"request-id": "req-0123456789", "x-character-count": "42"}
+        headers = {"request-id": "req-0123456789", "x-character-count": str(len(text) or 42)}
         if output_format.startswith("pcm_"):
             return Reply(200, b"\x00\x01" * 1600, headers, "application/octet-stream")
+        if self.real_audio and text:
+            return Reply(200, mp3(len(text) / CHARS_PER_SECOND), headers, "audio/mpeg")
         return Reply(200, MP3_STUB, headers, "audio/mpeg")
 
     def _speech(self, request: Recorded, match: re.Match[str]) -> Reply:
@@ -74,8 +82,8 @@ class ElevenLabsDouble(DoubleServer):
         if match["voice"] not in VOICES:
             message = f"A voice with the voice_id {match['voice']} was not found."
             return Reply(404, detail("voice_not_found", message))
-        _, failure = self._text(request)
-        return failure or self._audio(request)
+        text, failure = self._text(request)
+        return failure or self._audio(request, text or "")
 
     def _sound(self, request: Recorded, match: re.Match[str]) -> Reply:
         if (denied := self._denied(request)) is not None:

@@ -8,20 +8,28 @@ is only used to submit). Auth: ``Authorization: Key <key>``.
 Behaviour is chosen by the prompt: ``slow`` never finishes (until cancelled),
 ``forbidden`` → 422 ``content_policy_violation``, ``nsfw`` → images flagged in
 ``has_nsfw_concepts``, ``malformed`` → an HTML body with status 200, ``empty`` →
-no images; no prompt → 422 validation error. Status polls walk through
+no images; no prompt → 422 validation error. ``cues=False`` turns these prompt cues
+off, for realistic prompts ("slow cinematic push-in"). Status polls walk through
 ``steps`` (``IN_QUEUE`` with a queue position, ``IN_PROGRESS`` with logs,
-``COMPLETED``). ``kinds[model_id]`` picks the output: image (default), video,
-audio.
+``COMPLETED``). ``kinds[model_id]`` picks the output: image (default, an
+``images`` list), video (a typed MP4 stub), audio, ``upscaled_image`` (one
+``image``: the ``image_url`` input enlarged by ``upscale_factor``, as fal's
+upscalers answer) or ``mp4`` (a real H.264 MP4 of the ``duration`` input, in
+seconds, made from the ``image_url`` input, as fal's video models answer).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.engine.providers.doubles.media import FAL_SIZES, mp4_stub, png, wav
+from PIL import Image
+
+from engine.providers.media import decode_data_uri
+from tests.engine.providers.doubles.media import FAL_SIZES, mp4, mp4_stub, png, wav
 from tests.engine.providers.doubles.server import DoubleServer, Recorded, Reply
 
 STEPS = ("IN_QUEUE", "IN_QUEUE", "IN_PROGRESS", "COMPLETED")
@@ -45,9 +53,10 @@ class FalJob:
 class FalDouble(DoubleServer):
     """fal's queue API on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, key: str, steps: tuple[str, ...] = STEPS) -> None:
+    def __init__(self, key: str, steps: tuple[str, ...] = STEPS, *, cues: bool = True) -> None:
         super().__init__()
         self.key = key
+        self.cues = cues
         self.steps = steps
         self.jobs: dict[str, FalJob] = {}
         self.kinds: dict[str, str] = {}
@@ -61,6 +70,10 @@ class FalDouble(DoubleServer):
         if request.headers.get("authorization") == f"Key {self.key}":
             return None
         return Reply(401, {"detail": "No user found for Key ID and Secret"})
+
+    def _cue(self, job: FalJob, word: str) -> bool:
+        """Whether the prompt asks for a scripted behaviour (never when ``cues`` is off)."""
+        return self.cues and word in job.prompt
 
     def _job(self, match: re.Match[str]) -> FalJob | None:
         with self.lock:
@@ -92,7 +105,7 @@ class FalDouble(DoubleServer):
         )
 
     def _state(self, job: FalJob) -> str:
-        if "slow" in job.prompt:
+        if self._cue(job, "slow"):
             return "IN_QUEUE" if job.polls <= 1 else "IN_PROGRESS"
         return self.steps[min(job.polls, len(self.steps)) - 1] if job.polls else self.steps[0]
 
@@ -150,7 +163,7 @@ class FalDouble(DoubleServer):
         if "prompt" not in job.input:
             missing = {"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}
             return Reply(422, {"detail": [missing]})
-        if "forbidden" in prompt:
+        if self._cue(job, "forbidden"):
             flagged = {
                 "loc": ["body", "prompt"],
                 "msg": "The content was flagged by a content checker.",
@@ -159,7 +172,7 @@ class FalDouble(DoubleServer):
                 "input": prompt,
             }
             return Reply(422, {"detail": [flagged]}, {"X-Fal-Retryable": "false"})
-        if "malformed" in prompt:
+        if self._cue(job, "malformed"):
             return Reply(200, "<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         return Reply(200, self._output(job))
 
@@ -171,6 +184,13 @@ class FalDouble(DoubleServer):
         if kind == "audio":
             url = self.publish(wav(), "audio/wav", ".wav")
             return {"audio": {"url": url, "content_type": "audio/wav", "file_name": "speech.wav"}}
+        if kind == "upscaled_image":
+            return self._upscaled(job)
+        if kind == "mp4":
+            data = mp4(float(job.input.get("duration", 5)), self._input_image(job))
+            url = self.publish(data, "video/mp4", ".mp4")
+            video = {"url": url, "content_type": "video/mp4", "file_name": "output.mp4"}
+            return {"video": {**video, "file_size": len(data)}}
         size = job.input.get("image_size", "landscape_4_3")
         if isinstance(size, dict):
             width, height = int(size["width"]), int(size["height"])
@@ -178,12 +198,12 @@ class FalDouble(DoubleServer):
             width, height = FAL_SIZES.get(str(size), (64, 48))
         count = int(job.input.get("num_images", 1))
         images = []
-        for _ in range(0 if "empty" in job.prompt else count):
+        for _ in range(0 if self._cue(job, "empty") else count):
             url = self.publish(png(width, height), "image/png", ".png")
             images.append(
                 {"url": url, "width": width, "height": height, "content_type": "image/png"}
             )
-        nsfw = "nsfw" in job.prompt
+        nsfw = self._cue(job, "nsfw")
         return {
             "images": images,
             "timings": {"inference": 0.4},
@@ -191,3 +211,23 @@ class FalDouble(DoubleServer):
             "has_nsfw_concepts": [nsfw] * len(images),
             "prompt": job.prompt,
         }
+
+    def _input_image(self, job: FalJob) -> bytes | None:
+        """The image sent as the ``image_url`` data URI, if any."""
+        source = job.input.get("image_url")
+        if not isinstance(source, str) or not source.startswith("data:"):
+            return None
+        return decode_data_uri(source, limit=50 * 1024 * 1024)[0]
+
+    def _upscaled(self, job: FalJob) -> dict[str, Any]:
+        source = self._input_image(job) or png(64, 48)
+        factor = float(job.input.get("upscale_factor", 2))
+        buffer = io.BytesIO()
+        with Image.open(io.BytesIO(source)) as original:
+            width, height = round(original.width * factor), round(original.height * factor)
+            original.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(
+                buffer, format="PNG"
+            )
+        url = self.publish(buffer.getvalue(), "image/png", ".png")
+        image = {"url": url, "width": width, "height": height, "content_type": "image/png"}
+        return {"image": image, "seed": int(job.input.get("seed") or 42)}
