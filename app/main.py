@@ -1,8 +1,11 @@
 """``patchbay-studio [FILE]``: open the desktop app.
 
-``patchbay-studio FILE --screenshot OUT.png --quit`` opens FILE in a 1440x900
+```patchbay-studio FILE --screenshot OUT.png --quit`` opens FILE in a 1440x900
 window, zooms to fit, saves a picture of the window and exits: the scripted way
-to check the editor (and to make the README's screenshot).
+to check the editor (and to make the README's screenshot). With ``--run`` it
+first runs FILE on the bundled engine (``--preview``: in preview mode), waits for
+the end and shows the results on the canvas; it then exits 0 only if the run
+completed (1 otherwise).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"Patchbay {engine.__version__}")
     parser.add_argument("--screenshot", type=Path, help="save a picture of the window here")
     parser.add_argument("--quit", action="store_true", help="exit once the window is shown")
+    parser.add_argument("--run", action="store_true", help="run FILE and show its results")
+    parser.add_argument("--preview", action="store_true", help="with --run: run in preview mode")
     parser.add_argument("--select", metavar="NODE_ID", help="select this node (for screenshots)")
     parser.add_argument(
         "--zoom",
@@ -39,11 +44,12 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``patchbay-studio``; returns 1 when FILE could not be opened."""
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.icons import app_icon
     from app.recovery import offer_recovery
+    from app.runners import close_event_loop, install_event_loop
     from app.theme import ThemeName
     from app.window import MainWindow
 
@@ -53,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app.setOrganizationName("Patchbay")
     qt_app.setDesktopFileName("patchbay-studio")
     qt_app.setWindowIcon(app_icon())
+    install_event_loop()
 
     scripted = args.quit
     window = MainWindow(remember_layout=not scripted)
@@ -65,7 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.resize(*SCREENSHOT_SIZE)
     window.show()
 
+    result = {"code": 0 if opened else 1}
+    quit_on_close = qt_app.quitOnLastWindowClosed()
     if scripted:
+        # finish() quits itself; closing the last window would post a second quit
+        # that ends the next event loop started in this process (tests).
+        qt_app.setQuitOnLastWindowClosed(False)
 
         def finish() -> None:
             window.canvas.zoom_to_fit()
@@ -80,11 +92,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.close()
             qt_app.quit()
 
-        QTimer.singleShot(400, finish)
+        def start_run() -> None:
+            # Room for the results on the canvas: the docks a run does not need.
+            docks = window.run_docks
+            for dock in (window.palette_dock, window.properties_dock, window.problems_dock):
+                dock.hide()
+            for dock in (docks.inspector_dock, docks.history_dock):
+                dock.hide()
+            window.resizeDocks([docks.panel_dock], [330], Qt.Orientation.Vertical)
+            window.canvas.set_minimap_visible(False)
+            window.runs.preview_action.setChecked(args.preview)
+            handle = window.runs.run() if opened else None
+            if handle is None:
+                result["code"] = 1
+                QTimer.singleShot(400, finish)
+                return
+
+            def ended(record: object) -> None:
+                from engine.executor import ExecutionRecord, ExecutionState
+
+                completed = (
+                    isinstance(record, ExecutionRecord)
+                    and record.status == ExecutionState.COMPLETED
+                )
+                result["code"] = 0 if completed else 1
+                QTimer.singleShot(200, finish)
+
+            handle.finished.connect(ended)
+
+        QTimer.singleShot(400, start_run if args.run else finish)
     else:
         QTimer.singleShot(0, lambda: offer_recovery(window))
+        if args.run and opened:
+            QTimer.singleShot(0, window.runs.run)
     qt_app.exec()
-    return 0 if opened else 1
+    qt_app.setQuitOnLastWindowClosed(quit_on_close)
+    close_event_loop()
+    return result["code"]
 
 
 if __name__ == "__main__":

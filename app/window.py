@@ -34,6 +34,9 @@ from app.editing import CanvasEditing
 from app.icons import action_icon, app_icon
 from app.live_validation import DEFAULT_DELAY_MS, LiveValidator
 from app.prompts import Prompts
+from app.run_controller import RunController
+from app.run_docks import RunDocks
+from app.runners import Runner
 from app.settings import StudioSettings
 from app.status import StatusFields
 from app.text_undo import DocumentUndoKeys
@@ -58,7 +61,8 @@ class MainWindow(QMainWindow):
     ``settings`` (default: the user's ``QSettings``) and ``prompts`` (default: real
     dialogs) are seams for tests; the autosave and validation timings are too.
     With ``remember_layout=False`` the window neither restores nor saves its
-    geometry and docks (scripted screenshots).
+    geometry and docks (scripted screenshots). ``runner`` runs the document
+    (default: the bundled engine, see :class:`~app.run_controller.RunController`).
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class MainWindow(QMainWindow):
         autosave_dir: Path | None = None,
         validation_delay_ms: int = DEFAULT_DELAY_MS,
         remember_layout: bool = True,
+        runner: Runner | None = None,
     ) -> None:
         super().__init__()
         self._config: dict[str, Any] = {
@@ -127,6 +132,8 @@ class MainWindow(QMainWindow):
         )
         self.status = StatusFields(self.statusBar())
         self.commands = WindowActions(self)
+        self.runs = RunController(self, runner)
+        self.run_docks = RunDocks(self)
         self._connect()
         _install_undo_keys()
 
@@ -348,6 +355,7 @@ class MainWindow(QMainWindow):
         if self._remember_layout:
             self.save_layout()
         self.autosaver.stop()
+        self.runs.cancel()
         self.quick_add.hide()
         event.accept()
 

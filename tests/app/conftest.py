@@ -117,3 +117,25 @@ def make_window(qtbot: QtBot, settings: QSettings, prompts: ScriptedPrompts) -> 
         return window
 
     return make
+
+
+# -- runs (tests/app/test_run_*.py) -------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _no_event_loop_left_behind() -> Iterator[None]:
+    """Close the qasync loop a test may have started, so later asyncio tests get their own."""
+    yield
+    from app.runners import close_event_loop
+
+    close_event_loop()
+
+
+@pytest.fixture
+def qasync_loop(qapp: QApplication) -> Iterator[Any]:
+    """The app's asyncio loop (qasync) running inside the QApplication's event loop."""
+    from app.runners import close_event_loop, install_event_loop
+
+    loop = install_event_loop()
+    yield loop
+    close_event_loop()

@@ -62,6 +62,7 @@ def test_the_window_has_the_canvas_in_the_middle_and_the_panels_in_docks(
         "&Edit",
         "&Arrange",
         "&View",
+        "&Run",
         "&Help",
     ]
 

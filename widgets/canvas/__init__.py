@@ -9,7 +9,18 @@ from __future__ import annotations
 from widgets.canvas.layout import Align, Axis
 from widgets.canvas.legend import PortLegend
 from widgets.canvas.rules import PortRef, Verdict
+from widgets.canvas.run_overlay import STATE_COLORS, NodeRunView
 from widgets.canvas.view import CanvasView
 from widgets.node_types import NODE_TYPE_MIME
 
-__all__ = ["NODE_TYPE_MIME", "Align", "Axis", "CanvasView", "PortLegend", "PortRef", "Verdict"]
+__all__ = [
+    "NODE_TYPE_MIME",
+    "STATE_COLORS",
+    "Align",
+    "Axis",
+    "CanvasView",
+    "NodeRunView",
+    "PortLegend",
+    "PortRef",
+    "Verdict",
+]

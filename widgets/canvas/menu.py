@@ -40,6 +40,11 @@ def context_menu(view: CanvasView, scene_pos: QPointF) -> QMenu:
         menu.addAction("Delete", view.delete_selection)
         menu.addSeparator()
         menu.addAction("Group", view.group_selection)
+        if view.node_actions:
+            menu.addSeparator()
+            for action in view.node_actions:
+                menu.addAction(action)
+            menu.addSeparator()
         align = menu.addMenu("Align")
         for mode, label in _ALIGN_LABELS:
             align.addAction(label, partial(view.align, mode))

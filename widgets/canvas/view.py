@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from NodeGraphQt.qgraphics.port import PortItem
 from PySide6.QtCore import QPoint, QPointF, Signal
-from PySide6.QtGui import QResizeEvent, QShowEvent, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QResizeEvent, QShowEvent, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.catalog.registry import Catalog
@@ -38,6 +38,7 @@ from widgets.canvas.operations import (
     ungroup_command,
 )
 from widgets.canvas.rules import PortRef, Verdict, check_connection
+from widgets.canvas.run_overlay import NodeRunView, apply_view, overlay_scene_rect
 from widgets.canvas.viewer import PatchbayGraph, PatchbayViewer
 from widgets.document import WorkflowDocument
 
@@ -89,6 +90,9 @@ class CanvasView(QWidget):
         )
         self._selection: list[str] = []
         self._fit_pending = True
+        self._run_views: dict[str, NodeRunView] = {}
+        #: Actions the context menu offers for the selected nodes (Run from here …).
+        self.node_actions: list[QAction] = []
 
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -334,8 +338,10 @@ class CanvasView(QWidget):
     # -- viewing -----------------------------------------------------------------
 
     def zoom_to_fit(self) -> None:
-        """Show the whole graph."""
+        """Show the whole graph (with the run results under the nodes)."""
         rect = self._mapper.scene_rect()
+        for card in self._mapper.cards().values():
+            rect = rect.united(overlay_scene_rect(card))
         if rect.isNull():
             self._viewer.set_scale(1.0, QPointF(0.0, 0.0))
             return
@@ -407,11 +413,46 @@ class CanvasView(QWidget):
         self._mapper.set_marks(nodes, edges)
         self.minimap.update()
 
+    # -- run results ---------------------------------------------------------------------
+
+    def set_node_states(self, views: dict[str, NodeRunView], *, replace: bool = False) -> None:
+        """Show run results on nodes: state border and badge, time, credits, outputs.
+
+        ``views`` maps node ids to what to show; with ``replace`` every node not in
+        ``views`` loses its results. Results are kept by node id, so they survive
+        the card being rebuilt (undo, redo, a port change).
+        """
+        if replace:
+            for node_id in set(self._run_views) - set(views):
+                self._run_views.pop(node_id)
+                self._apply_run_view(node_id)
+        for node_id, view in views.items():
+            self._run_views[node_id] = view
+            self._apply_run_view(node_id)
+
+    def clear_node_states(self) -> None:
+        """Remove every run result from the canvas."""
+        self.set_node_states({}, replace=True)
+
+    def node_state(self, node_id: str) -> NodeRunView | None:
+        """What the canvas shows of ``node_id``'s run (``None``: nothing)."""
+        return self._run_views.get(node_id)
+
+    def _apply_run_view(self, node_id: str) -> None:
+        card = self._mapper.card(node_id)
+        if card is not None:
+            apply_view(card, self._run_views.get(node_id))
+
+    def _apply_run_views(self) -> None:
+        for node_id in self._run_views:
+            self._apply_run_view(node_id)
+
     # -- document → canvas -----------------------------------------------------------
 
     def _build(self) -> None:
         self._mapper.rebuild()
         self._backdrops.set_backdrops(read_backdrops(self._document.metadata()))
+        self._apply_run_views()
         self._on_selection_changed()
 
     def _on_reset(self) -> None:
@@ -423,6 +464,7 @@ class CanvasView(QWidget):
 
     def _on_node_added(self, node_id: str) -> None:
         self._mapper.add_node(node_id)
+        self._apply_run_view(node_id)
         self._backdrops.rewrap()
 
     def _on_node_removed(self, node_id: str) -> None:
@@ -436,12 +478,17 @@ class CanvasView(QWidget):
 
     def _on_node_changed(self, node_id: str) -> None:
         self._mapper.refresh_node(node_id)
+        self._apply_run_view(node_id)
 
     def _on_edge_added(self, edge_id: str) -> None:
         self._mapper.add_edge(edge_id)
+        edge = self._document.edge(edge_id)
+        for node_id in (edge.source, edge.target):  # a new port rebuilds the card
+            self._apply_run_view(node_id)
 
     def _on_edge_removed(self, edge_id: str) -> None:
         self._mapper.remove_edge(edge_id)
+        self._apply_run_views()
 
     def _on_metadata_changed(self) -> None:
         self._backdrops.set_backdrops(read_backdrops(self._document.metadata()))

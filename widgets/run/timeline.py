@@ -339,7 +339,13 @@ class RunTimeline(QWidget):
         metrics = QFontMetricsF(self.font())
         bold = QFont(self.font())
         bold.setBold(True)
-        for index, node in enumerate(self._rows):
+        # Paint only the rows inside the exposed area: a 100-row timeline inside a
+        # scroll area otherwise costs ~20 ms a frame during a live run.
+        exposed = event.rect()
+        first = max(0, (exposed.top() - AXIS_HEIGHT) // ROW_HEIGHT)
+        last = min(len(self._rows), (exposed.bottom() - AXIS_HEIGHT) // ROW_HEIGHT + 1)
+        for index in range(first, last):
+            node = self._rows[index]
             top = AXIS_HEIGHT + index * ROW_HEIGHT
             row = QRectF(0, top, self.width(), ROW_HEIGHT)
             if node.node_id == self._selected:
