@@ -184,10 +184,6 @@ class Autosaver(QObject):
     def meta_path(self) -> Path:
         return self.directory / f"{self.session_id}{META_SUFFIX}"
 
-    def set_intervals(self, *, interval_ms: int, debounce_ms: int) -> None:
-        self._periodic.setInterval(interval_ms)
-        self._debounce.setInterval(debounce_ms)
-
     def save_now(self) -> bool:
         """Write the autosave now if there are unsaved changes; whether one was written."""
         if self._stack.isClean():

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from engine.artifacts import atomic_write
 from engine.executor import ExecutionRecord
 
 #: Runs kept per document.
@@ -42,9 +42,7 @@ class RunHistory:
         folder = self._folder(document)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{record.execution_id}.json"
-        temporary = target.with_suffix(".tmp")
-        temporary.write_text(json.dumps(record.to_json()), encoding="utf-8")
-        os.replace(temporary, target)
+        atomic_write(target, json.dumps(record.to_json()).encode("utf-8"))
         files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[KEEP:]:
             with contextlib.suppress(OSError):

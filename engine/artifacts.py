@@ -19,6 +19,18 @@ from engine.errors import ArtifactNotFoundError
 from engine.values import Artifact
 
 
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` via a temporary file, so readers never see half of it."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class ArtifactStore:
     """A directory of artifacts keyed by content hash. Safe for concurrent writers."""
 
@@ -44,7 +56,7 @@ class ArtifactStore:
         blob = self._blob(artifact_id)
         if not blob.exists():
             blob.parent.mkdir(parents=True, exist_ok=True)
-            self._atomic_write(blob, data)
+            atomic_write(blob, data)
         artifact = Artifact(
             id=artifact_id,
             kind=kind,
@@ -56,7 +68,7 @@ class ArtifactStore:
         )
         sidecar = blob.with_suffix(".json")
         if not sidecar.exists():
-            self._atomic_write(sidecar, artifact.model_dump_json(by_alias=True).encode())
+            atomic_write(sidecar, artifact.model_dump_json(by_alias=True).encode())
         return artifact
 
     def put_file(self, path: str | Path, **kwargs: Any) -> Artifact:
@@ -84,14 +96,3 @@ class ArtifactStore:
         """Whether the artifact's bytes are in the store."""
         artifact_id = artifact if isinstance(artifact, str) else artifact.id
         return self._blob(artifact_id).is_file()
-
-    @staticmethod
-    def _atomic_write(target: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

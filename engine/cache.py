@@ -18,15 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.artifacts import ArtifactStore
+from engine.artifacts import ArtifactStore, atomic_write
 from engine.values import Artifact, Batch, decode_value, encode_value, fingerprint_value
 
 log = logging.getLogger(__name__)
@@ -116,14 +114,8 @@ class NodeCache:
         target = self._file(fingerprint)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(entry, handle, separators=(",", ":"), default=repr)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            data = json.dumps(entry, separators=(",", ":"), default=repr).encode("utf-8")
+            atomic_write(target, data)
         except (OSError, TypeError, ValueError) as exc:
             log.warning("could not write cache entry %s: %s", fingerprint[:12], exc)
 

@@ -44,6 +44,7 @@ from engine.media.store import store_audio, store_video
 from engine.media.video import Frame, encode_frames, even, frame_count
 from engine.nodes.base import NodeContext
 from engine.nodes.support import to_text
+from engine.providers.http import excerpt
 from engine.values import Artifact, Batch
 
 PREVIEW_FPS = 8
@@ -57,6 +58,8 @@ MAX_IMAGE_SIDE = 4096
 MAX_VIDEO_SIDE = 1920
 MAX_PREVIEW_S = 120.0
 MAX_ITEMS = 4
+#: Characters of the prompt quoted in a preview text or JSON answer.
+PROMPT_EXCERPT = 160
 
 _FAL_SIZES = {
     "square_hd": (1024, 1024),
@@ -139,7 +142,8 @@ class _Request:
         if kind == PortType.MESH:
             return self.mesh()
         if kind == PortType.TEXT:
-            return f"[preview] {self.spec.display_name} would answer: {excerpt(self.prompt)}"
+            said = excerpt(self.prompt, PROMPT_EXCERPT)
+            return f"[preview] {self.spec.display_name} would answer: {said}"
         if kind == PortType.JSON:
             return {
                 "preview": True,
@@ -147,7 +151,7 @@ class _Request:
                 "model": self.spec.display_name,
                 "provider": self.spec.provider,
                 "model_id": self.spec.model_id,
-                "prompt": excerpt(self.prompt),
+                "prompt": excerpt(self.prompt, PROMPT_EXCERPT),
             }
         if kind == PortType.NUMBER:
             return 0
@@ -338,12 +342,6 @@ def prompt_of(spec: NodeSpec, params: Mapping[str, Any], inputs: Mapping[str, An
         if text:
             return text
     return ""
-
-
-def excerpt(text: str, limit: int = 160) -> str:
-    """``text`` on one line, cut to ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def requested_size(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
 
 from engine.catalog import default_catalog
 from engine.cli import render
@@ -27,11 +25,6 @@ def _load(path: str) -> LoadedWorkflow | None:
     return loaded
 
 
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def validate_command(args: argparse.Namespace) -> int:
     """``patchbay validate FILE``: every violation, exit 2 if any is an error."""
     try:
@@ -42,7 +35,7 @@ def validate_command(args: argparse.Namespace) -> int:
     violations = validate(document)
     errors = [v for v in violations if v.severity == Severity.ERROR]
     if args.json:
-        _print_json({"valid": not errors, "violations": [v.to_json() for v in violations]})
+        render.print_json({"valid": not errors, "violations": [v.to_json() for v in violations]})
     else:
         for violation in violations:
             print(render.violation_line(violation))
@@ -59,7 +52,7 @@ def catalog_command(args: argparse.Namespace) -> int:
     """``patchbay catalog``: node types per category, or the whole catalog as JSON."""
     catalog = default_catalog()
     if args.json:
-        _print_json(catalog.export())
+        render.print_json(catalog.export())
         return EXIT_OK
     counts = catalog.counts_by_category()
     for category, count in counts.items():
@@ -75,7 +68,7 @@ def catalog_command(args: argparse.Namespace) -> int:
 
 def schema_command(args: argparse.Namespace) -> int:
     """``patchbay schema``: the JSON Schema of workflow files."""
-    _print_json(workflow_json_schema())
+    render.print_json(workflow_json_schema())
     return EXIT_OK
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.validation import Violation
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` to stdout as indented JSON and a final newline."""
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
 
 
 def plural(count: int, noun: str) -> str:

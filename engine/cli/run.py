@@ -230,8 +230,7 @@ def run_workflow(workflow: Workflow, args: argparse.Namespace) -> int:
         printer.close()
 
     if args.json:
-        json.dump(record.to_json(), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        render.print_json(record.to_json())
     else:
         print(_summary(record, executor))
     return EXIT_OK if record.status == ExecutionState.COMPLETED else EXIT_FAILED

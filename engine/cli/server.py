@@ -8,16 +8,16 @@ server uses, and may run while it is running.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from engine.cli.commands import EXIT_INVALID, EXIT_OK
+from engine.cli.render import print_json
 from engine.paths import default_data_dir
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 TIERS = ("free", "starter", "pro", "enterprise")
 
 
@@ -148,7 +148,7 @@ def keys_create_command(args: argparse.Namespace) -> int:
     finally:
         storage.close()
     if args.json:
-        _print_json(
+        print_json(
             {
                 "key": issued.secret,
                 "keyId": issued.key.id,
@@ -193,7 +193,7 @@ def keys_list_command(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return EXIT_OK
     if not rows:
         print("no keys; create one with: patchbay keys create --name NAME")
@@ -238,8 +238,3 @@ def credits_add_command(args: argparse.Namespace) -> int:
         storage.close()
     print(f"{updated.id} {updated.name!r}: balance {updated.balance:g} credits")
     return EXIT_OK
-
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")

@@ -21,7 +21,6 @@ from engine.media.ffmpeg import (
     command,
     error_text,
     limit_args,
-    seconds,
 )
 
 Frame = npt.NDArray[np.uint8]
@@ -130,17 +129,6 @@ def encode_frames(
         raise PermanentNodeError(f"encoding the video failed: {message}")
 
 
-def still_frame(image_rgb: Frame, count: int) -> Iterable[Frame]:
-    """The same frame ``count`` times."""
-    for _ in range(count):
-        yield image_rgb
-
-
 def frame_count(duration_s: float, fps: float) -> int:
     """Frames needed for ``duration_s`` at ``fps`` (at least one)."""
     return max(1, round(duration_s * fps))
-
-
-def duration_arg(duration_s: float) -> list[str]:
-    """``-t`` for an output duration."""
-    return ["-t", seconds(duration_s)]

@@ -10,7 +10,6 @@ arrive as strings, so numbers and JSON are parsed here.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from engine.catalog.spec import Category, NodeSpec, ParamKind, ParamSpec, PortSp
 from engine.errors import PermanentNodeError
 from engine.nodes.base import NodeContext
 from engine.nodes.image import load_image_file
-from engine.nodes.support import parse_number, to_text, type_name
+from engine.nodes.support import name_or_id, to_number, to_text, type_name
 from engine.values import Artifact, decode_value
 
 #: The output port of each input node type (also its value's type).
@@ -31,10 +30,8 @@ INPUT_PORTS: dict[str, str] = {
 }
 
 
-def input_name(node_id: str, params: Mapping[str, Any]) -> str:
-    """The run-input name an ``input.*`` node reads: its ``name`` param, else its id."""
-    name = params.get("name")
-    return name.strip() if isinstance(name, str) and name.strip() else node_id
+#: The run-input name an ``input.*`` node reads: its ``name`` param, else its id.
+input_name = name_or_id
 
 
 def _name_param(example: str) -> ParamSpec:
@@ -128,14 +125,9 @@ def run_number(ctx: NodeContext, inputs: dict[str, Any]) -> Mapping[str, Any]:
     """The run's value for this input, as a checked number."""
     name, value = _read(ctx)
     what = f"input {name!r}"
-    if isinstance(value, str):
-        if not value.strip():
-            raise PermanentNodeError(f"{what}: no number given")
-        value = parse_number(value, what=what)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PermanentNodeError(f"{what}: expected a number, got {type_name(value)}")
-    if not math.isfinite(value):
-        raise PermanentNodeError(f"{what}: expected a finite number")
+    if isinstance(value, str) and not value.strip():
+        raise PermanentNodeError(f"{what}: no number given")
+    value = to_number(value, what=what)
     if ctx.params.get("integer"):
         if isinstance(value, float) and not value.is_integer():
             raise PermanentNodeError(f"{what}: expected a whole number, got {value:g}")

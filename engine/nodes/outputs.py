@@ -16,7 +16,7 @@ from engine.catalog.registry import Catalog
 from engine.catalog.spec import Category, NodeSpec, ParamKind, ParamSpec, PortSpec, PortType
 from engine.errors import PermanentNodeError
 from engine.nodes.base import NodeContext, Outputs
-from engine.nodes.support import to_text, type_name
+from engine.nodes.support import name_or_id, to_text, type_name
 from engine.values import Artifact
 
 #: The port (input and output) of each output node type.
@@ -29,10 +29,8 @@ OUTPUT_PORTS: dict[str, str] = {
 }
 
 
-def output_name(node_id: str, params: Mapping[str, Any]) -> str:
-    """The run-output key of an ``output.*`` node: its ``name`` param, else its id."""
-    name = params.get("name")
-    return name.strip() if isinstance(name, str) and name.strip() else node_id
+#: The run-output key of an ``output.*`` node: its ``name`` param, else its id.
+output_name = name_or_id
 
 
 def _spec(

@@ -29,6 +29,12 @@ def port_or_param(ctx: NodeContext, inputs: Mapping[str, Any], name: str) -> Any
     return value
 
 
+def name_or_id(node_id: str, params: Mapping[str, Any]) -> str:
+    """What an ``input.*`` or ``output.*`` node is called in a run: its ``name``, else its id."""
+    name = params.get("name")
+    return name.strip() if isinstance(name, str) and name.strip() else node_id
+
+
 def label_of(param: ParamSpec) -> str:
     """How a parameter is named in error messages."""
     return param.label or param.name.replace("_", " ")
@@ -58,15 +64,19 @@ def integer(param: ParamSpec, value: Any) -> int:
 
 
 def _numeric(param: ParamSpec, value: Any) -> float | int:
+    return to_number(value, what=label_of(param), details={"field": param.name})
+
+
+def to_number(value: Any, *, what: str, details: dict[str, object] | None = None) -> float | int:
+    """``value`` as a finite number (numeric strings parsed); ``details`` go with a type error."""
     if isinstance(value, str):
-        value = parse_number(value, what=label_of(param))
+        value = parse_number(value, what=what)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PermanentNodeError(
-            f"{label_of(param)}: expected a number, got {type_name(value)}",
-            details={"field": param.name},
+            f"{what}: expected a number, got {type_name(value)}", details=details
         )
     if not math.isfinite(value):
-        raise PermanentNodeError(f"{label_of(param)}: expected a finite number")
+        raise PermanentNodeError(f"{what}: expected a finite number")
     return value
 
 

@@ -19,10 +19,10 @@ from engine.catalog.spec import Category, NodeSpec, ParamKind, ParamSpec, PortSp
 from engine.errors import PermanentNodeError
 from engine.media.ffmpeg import AAC_ARGS, H264_ARGS, MP4_ARGS, limit_args, run_ffmpeg, seconds
 from engine.media.probe import MediaInfo, probe
-from engine.media.store import media_path, probe_video, store_video
+from engine.media.store import media_path, probe_video, stem, store_video
 from engine.media.video import MAX_DURATION_S, check_duration, even
 from engine.nodes.base import NodeContext
-from engine.nodes.image import IMAGE_OUT, store_image
+from engine.nodes.image import IMAGE_OUT, filename_of, store_image
 from engine.nodes.support import as_items
 from engine.nodes.video import (
     VIDEO_OUT,
@@ -59,8 +59,7 @@ def _render(
             timeout_s=encode_timeout(duration_s),
             what=what,
         )
-        filename = name.filename if isinstance(name, Artifact) else None
-        return store_video(ctx.artifacts, target, filename=filename)
+        return store_video(ctx.artifacts, target, filename=filename_of(name))
 
 
 def _fit_filter(mode: str, width: int, height: int, background: str = "black") -> str:
@@ -246,10 +245,7 @@ def run_extract_frame(ctx: NodeContext, inputs: dict[str, Any]) -> Mapping[str, 
         raise PermanentNodeError(f"no frame found at {at:.2f} s")
     with Image.open(io.BytesIO(data)) as frame:
         picture = frame.convert("RGB")
-    name = inputs.get("video")
-    filename = (
-        f"{Path(name.filename).stem}.png" if isinstance(name, Artifact) and name.filename else None
-    )
+    filename = stem(inputs.get("video"), ".png")
     return {"image": store_image(ctx, picture, filename=filename)}
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import PermanentNodeError
+from engine.providers.mapping import object_at
 
 __all__ = [
     "assign_binding",
@@ -108,13 +109,7 @@ def assign_binding(graph: dict[str, Any], path: str, value: Any, exposed: str) -
             details={"code": "invalid_param", "binding": exposed},
         )
     keys = parts[1:] if parts[1] == "inputs" else ["inputs", *parts[1:]]
-    target = node
-    for key in keys[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            target[key] = child
-        target = child
+    target = object_at(node, keys[:-1])
     target[keys[-1]] = _coerce(target.get(keys[-1]), value)
 
 

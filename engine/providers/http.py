@@ -37,6 +37,7 @@ __all__ = [
     "describe_body",
     "error_for_status",
     "error_for_transport",
+    "excerpt",
     "looks_like_moderation",
     "parse_retry_after",
     "read_json",
@@ -96,7 +97,8 @@ class Redactor:
         return data
 
 
-def _cut(text: str, limit: int = MESSAGE_LIMIT) -> str:
+def excerpt(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -187,7 +189,7 @@ def error_for_status(
     """
     status = response.status_code
     body = read_json(response)
-    said = _cut(redact(describe_body(body, response.reason_phrase or f"HTTP {status}")))
+    said = excerpt(redact(describe_body(body, response.reason_phrase or f"HTTP {status}")))
     provider_label = provider
     provider = f"{prefix}{provider}"
     extra: dict[str, object] = {"provider": provider_label, "status": status, **(details or {})}
@@ -227,7 +229,7 @@ def error_for_transport(exc: httpx.TransportError, *, provider: str, redact: Red
         code = "connection"
     reason = redact(str(exc)) or type(exc).__name__
     return TransientNodeError(
-        f"{provider} {what}: {_cut(reason, 200)}",
+        f"{provider} {what}: {excerpt(reason, 200)}",
         details={"provider": provider, "code": code, "error": type(exc).__name__},
     )
 

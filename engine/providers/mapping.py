@@ -34,6 +34,7 @@ __all__ = [
     "build_arguments",
     "collect_outputs",
     "get_path",
+    "object_at",
     "set_path",
 ]
 
@@ -94,14 +95,19 @@ def set_path(target: dict[str, Any], path: str, value: Any) -> None:
     names = [part for part in path.split(".") if part]
     if not names:
         raise ValueError("an empty request field name")
+    object_at(target, names[:-1])[names[-1]] = value
+
+
+def object_at(target: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``target[a][b]…`` for ``names``; a missing or non-object step becomes ``{}``."""
     node = target
-    for name in names[:-1]:
+    for name in names:
         child = node.get(name)
         if not isinstance(child, dict):
             child = {}
             node[name] = child
         node = child
-    node[names[-1]] = value
+    return node
 
 
 def _options(spec: NodeSpec, key: str) -> dict[str, Any]:

@@ -59,15 +59,6 @@ class RateLimiter:
         allowed = count <= limit
         return RateStatus(limit, max(0, limit - count), start + WINDOW_S, allowed)
 
-    def peek(self, identity: str, limit: int, now: float) -> RateStatus:
-        """The current status of ``identity`` without counting a request."""
-        start = int(now // WINDOW_S) * WINDOW_S
-        with self._lock:
-            window_start, count = self._windows.get(identity, (start, 0))
-        if window_start != start:
-            count = 0
-        return RateStatus(limit, max(0, limit - count), start + WINDOW_S, count <= limit)
-
     def _prune(self, start: int) -> None:
         self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
         self._last_prune = start

@@ -467,7 +467,6 @@ def nodes(tmp_path: Path) -> NodeRunner:
 
 # -- media: probing and spec checks for the local media nodes ----------------------------
 
-from engine.catalog import ParamKind as _ParamKind  # noqa: E402
 from engine.media.probe import MediaInfo, probe  # noqa: E402
 
 
@@ -495,7 +494,7 @@ def assert_local_spec_complete(spec: NodeSpec) -> None:
         assert param.description, f"param {param.name} has no description"
         if param.default is not None:
             assert param.check(param.default) is None, f"default of {param.name} is invalid"
-        if param.kind == _ParamKind.ENUM:
+        if param.kind == ParamKind.ENUM:
             assert param.choices and param.default in param.choices
-        if param.kind in (_ParamKind.NUMBER, _ParamKind.INTEGER):
+        if param.kind in (ParamKind.NUMBER, ParamKind.INTEGER):
             assert param.minimum is not None and param.maximum is not None, param.name

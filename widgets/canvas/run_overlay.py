@@ -11,6 +11,7 @@ line of a text or "clip 5.0 s"). Nothing here reads files or embeds widgets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -344,10 +345,47 @@ def overlay_scene_rect(card: Any) -> QRectF:
     return rect
 
 
+class RunViews:
+    """The run results shown on the canvas, kept by node id so they outlive rebuilt cards.
+
+    ``card_of`` finds a node's card (``None`` when it has none yet).
+    """
+
+    def __init__(self, card_of: Callable[[str], Any | None]) -> None:
+        self._card_of = card_of
+        self._views: dict[str, NodeRunView] = {}
+
+    def set(self, views: dict[str, NodeRunView], *, replace: bool = False) -> None:
+        """Show ``views``; with ``replace`` every node not in ``views`` loses its results."""
+        if replace:
+            for node_id in set(self._views) - set(views):
+                self._views.pop(node_id)
+                self.apply(node_id)
+        for node_id, view in views.items():
+            self._views[node_id] = view
+            self.apply(node_id)
+
+    def get(self, node_id: str) -> NodeRunView | None:
+        """What is shown of ``node_id``'s run (``None``: nothing)."""
+        return self._views.get(node_id)
+
+    def apply(self, node_id: str) -> None:
+        """Put ``node_id``'s results (or none) on its current card."""
+        card = self._card_of(node_id)
+        if card is not None:
+            apply_view(card, self._views.get(node_id))
+
+    def apply_all(self) -> None:
+        """Put every kept result on its current card (after the cards were rebuilt)."""
+        for node_id in self._views:
+            self.apply(node_id)
+
+
 __all__ = [
     "STATE_COLORS",
     "NodeRunView",
     "RunOverlay",
+    "RunViews",
     "apply_view",
     "overlay_scene_rect",
 ]

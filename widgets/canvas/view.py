@@ -5,14 +5,14 @@ equal to it (through :class:`~widgets.canvas.mapping.GraphMapper`); every gestur
 (connect, re-plug, disconnect, slice, move, delete, drop) and every editing method
 pushes one command on the given undo stack. NodeGraphQt keeps no history of its
 own, so undo always goes through that stack and gives exactly the model's state.
+Viewer gestures are judged in :mod:`.gestures`, the clipboard and arranging
+edits live in :mod:`.editing`, and run results are kept by :class:`.run_overlay.RunViews`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
-from NodeGraphQt.qgraphics.port import PortItem
 from PySide6.QtCore import QPoint, QPointF, Signal
 from PySide6.QtGui import QAction, QResizeEvent, QShowEvent, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -21,24 +21,23 @@ from engine.catalog.registry import Catalog
 from engine.validation import Violation
 from widgets.canvas import layout as arrange
 from widgets.canvas.backdrops import BackdropLayer, read_backdrops
-from widgets.canvas.clipboard import extract, from_clipboard_text, to_clipboard_text
+from widgets.canvas.editing import CanvasEditing
+from widgets.canvas.gestures import CanvasGestures
 from widgets.canvas.legend import PortLegend
 from widgets.canvas.mapping import GraphMapper
 from widgets.canvas.menu import context_menu
 from widgets.canvas.minimap import Minimap
 from widgets.canvas.operations import (
     add_node_command,
-    connect_command,
     delete_command,
     disconnect_command,
     group_command,
     move_command,
-    paste_command,
     rename_backdrop_command,
     ungroup_command,
 )
 from widgets.canvas.rules import PortRef, Verdict, check_connection
-from widgets.canvas.run_overlay import NodeRunView, apply_view, overlay_scene_rect
+from widgets.canvas.run_overlay import NodeRunView, RunViews, overlay_scene_rect
 from widgets.canvas.viewer import PatchbayGraph, PatchbayViewer
 from widgets.document import WorkflowDocument
 
@@ -83,14 +82,16 @@ class CanvasView(QWidget):
         self._catalog = catalog
         self._graph = PatchbayGraph(self)
         self._viewer: PatchbayViewer = self._graph.patchbay_viewer
-        self._viewer.judge = self._judge_items
         self._mapper = GraphMapper(self._graph, document, catalog)
         self._backdrops = BackdropLayer(
             self._viewer.scene(), self._mapper.card, self.rename_backdrop
         )
+        self._gestures = CanvasGestures(self, self._backdrops, self._push)
+        self._editing = CanvasEditing(self, self._push)
+        self._viewer.judge = self._gestures.judge_items
         self._selection: list[str] = []
         self._fit_pending = True
-        self._run_views: dict[str, NodeRunView] = {}
+        self._runs = RunViews(self._mapper.card)
         #: Actions the context menu offers for the selected nodes (Run from here …).
         self.node_actions: list[QAction] = []
 
@@ -112,11 +113,11 @@ class CanvasView(QWidget):
         document.metadata_changed.connect(self._on_metadata_changed)
         document.reset.connect(self._on_reset)
 
-        self._graph.wires_changed.connect(self._on_wires_changed)
-        self._graph.wires_sliced.connect(self._on_wires_sliced)
+        self._graph.wires_changed.connect(self._gestures.on_wires_changed)
+        self._graph.wires_sliced.connect(self._gestures.on_wires_sliced)
         self._graph.node_double_clicked.connect(lambda node: self.node_double_clicked.emit(node.id))
-        self._viewer.nodes_dragged.connect(self._on_nodes_dragged)
-        self._viewer.quick_add.connect(self._on_quick_add)
+        self._viewer.nodes_dragged.connect(self._gestures.on_nodes_dragged)
+        self._viewer.quick_add.connect(self._gestures.on_quick_add)
         self._viewer.node_type_dropped.connect(lambda type_id, pos: self.add_node(type_id, pos))
         self._viewer.delete_pressed.connect(self.delete_selection)
         self._viewer.message.connect(self.message)
@@ -183,7 +184,7 @@ class CanvasView(QWidget):
         A wire into an occupied single-value input replaces the old one. A refusal
         is also sent as :attr:`message`.
         """
-        return self._connect(start, end, removed=[])
+        return self._gestures.connect(start, end, removed=[])
 
     def remove_edges(self, edge_ids: Iterable[str]) -> None:
         """Remove wires in one undo step."""
@@ -225,10 +226,7 @@ class CanvasView(QWidget):
 
     def copy_selection(self) -> str | None:
         """The selected nodes and the wires among them as workflow JSON (``None`` if none)."""
-        ids = self.selected_node_ids()
-        if not ids:
-            return None
-        return to_clipboard_text(extract(self._document.workflow(), ids))
+        return self._editing.copy()
 
     def cut_selection(self) -> str | None:
         """Copy, then delete the selection in one undo step."""
@@ -243,27 +241,11 @@ class CanvasView(QWidget):
         With ``at`` the group's top-left corner lands there, otherwise it is offset
         from where it was copied. Text that is not workflow JSON adds nothing.
         """
-        fragment = from_clipboard_text(text)
-        if fragment is None or not fragment.nodes:
-            self.message.emit("Nothing to paste: the clipboard holds no Patchbay nodes")
-            return []
-        command, ids = paste_command(
-            self._document, fragment, at=None if at is None else _point(at), text="Paste"
-        )
-        self._push(command)
-        self.select_nodes(ids)
-        return ids
+        return self._editing.paste(text, None if at is None else _point(at))
 
     def duplicate(self) -> list[str]:
         """Copy the selection next to itself (one undo step); returns the new ids."""
-        ids = self.selected_node_ids()
-        if not ids:
-            return []
-        fragment = extract(self._document.workflow(), ids)
-        command, new_ids = paste_command(self._document, fragment, text="Duplicate")
-        self._push(command)
-        self.select_nodes(new_ids)
-        return new_ids
+        return self._editing.duplicate()
 
     def delete_selection(self, text: str | None = None) -> None:
         """Delete the selected nodes (with their wires), wires and groups in one step."""
@@ -288,30 +270,18 @@ class CanvasView(QWidget):
 
     def align(self, mode: arrange.Align | str) -> None:
         """Line the selected nodes up (left, right, top, bottom, h-center, v-center)."""
-        mode = arrange.Align(mode)
-        rects = {i: self._mapper.node_rect(i) for i in self.selected_node_ids()}
-        self.move_nodes(arrange.align(rects, mode), f"Align {mode.value}")
+        self._editing.align(mode)
 
     def distribute(self, axis: arrange.Axis | str) -> None:
         """Space the selected nodes evenly (``"h"`` or ``"v"``)."""
-        axis = arrange.Axis(axis)
-        rects = {i: self._mapper.node_rect(i) for i in self.selected_node_ids()}
-        word = "horizontally" if axis == arrange.Axis.HORIZONTAL else "vertically"
-        self.move_nodes(arrange.distribute(rects, axis), f"Distribute {word}")
+        self._editing.distribute(axis)
 
     def auto_layout(self, node_ids: Iterable[str] | None = None) -> None:
         """Lay nodes out left to right by depth in one undo step.
 
         Default: the selection when two or more nodes are selected, else every node.
         """
-        if node_ids is None:
-            selected = self.selected_node_ids()
-            ids = selected if len(selected) >= 2 else [n.id for n in self._document.nodes()]
-        else:
-            ids = [i for i in node_ids if self._document.has_node(i)]
-        rects = {i: self._mapper.node_rect(i) for i in ids if self._mapper.card(i) is not None}
-        links = [(e.source, e.target) for e in self._document.edges()]
-        self.move_nodes(arrange.layered(rects, links), "Auto-layout")
+        self._editing.auto_layout(node_ids)
 
     # -- groups ------------------------------------------------------------------
 
@@ -422,13 +392,7 @@ class CanvasView(QWidget):
         ``views`` loses its results. Results are kept by node id, so they survive
         the card being rebuilt (undo, redo, a port change).
         """
-        if replace:
-            for node_id in set(self._run_views) - set(views):
-                self._run_views.pop(node_id)
-                self._apply_run_view(node_id)
-        for node_id, view in views.items():
-            self._run_views[node_id] = view
-            self._apply_run_view(node_id)
+        self._runs.set(views, replace=replace)
 
     def clear_node_states(self) -> None:
         """Remove every run result from the canvas."""
@@ -436,23 +400,14 @@ class CanvasView(QWidget):
 
     def node_state(self, node_id: str) -> NodeRunView | None:
         """What the canvas shows of ``node_id``'s run (``None``: nothing)."""
-        return self._run_views.get(node_id)
-
-    def _apply_run_view(self, node_id: str) -> None:
-        card = self._mapper.card(node_id)
-        if card is not None:
-            apply_view(card, self._run_views.get(node_id))
-
-    def _apply_run_views(self) -> None:
-        for node_id in self._run_views:
-            self._apply_run_view(node_id)
+        return self._runs.get(node_id)
 
     # -- document → canvas -----------------------------------------------------------
 
     def _build(self) -> None:
         self._mapper.rebuild()
         self._backdrops.set_backdrops(read_backdrops(self._document.metadata()))
-        self._apply_run_views()
+        self._runs.apply_all()
         self._on_selection_changed()
 
     def _on_reset(self) -> None:
@@ -464,7 +419,7 @@ class CanvasView(QWidget):
 
     def _on_node_added(self, node_id: str) -> None:
         self._mapper.add_node(node_id)
-        self._apply_run_view(node_id)
+        self._runs.apply(node_id)
         self._backdrops.rewrap()
 
     def _on_node_removed(self, node_id: str) -> None:
@@ -478,17 +433,17 @@ class CanvasView(QWidget):
 
     def _on_node_changed(self, node_id: str) -> None:
         self._mapper.refresh_node(node_id)
-        self._apply_run_view(node_id)
+        self._runs.apply(node_id)
 
     def _on_edge_added(self, edge_id: str) -> None:
         self._mapper.add_edge(edge_id)
         edge = self._document.edge(edge_id)
         for node_id in (edge.source, edge.target):  # a new port rebuilds the card
-            self._apply_run_view(node_id)
+            self._runs.apply(node_id)
 
     def _on_edge_removed(self, edge_id: str) -> None:
         self._mapper.remove_edge(edge_id)
-        self._apply_run_views()
+        self._runs.apply_all()
 
     def _on_metadata_changed(self) -> None:
         self._backdrops.set_backdrops(read_backdrops(self._document.metadata()))
@@ -499,80 +454,11 @@ class CanvasView(QWidget):
             self._selection = ids
             self.selection_changed.emit(list(ids))
 
-    # -- gestures → commands -----------------------------------------------------------
+    # -- undo --------------------------------------------------------------------------
 
     def _push(self, command: QUndoCommand | None) -> None:
         if command is not None:
             self._stack.push(command)
-
-    def _judge_items(self, start: PortItem, end: PortItem) -> Verdict:
-        detached = self._viewer.detached_port
-        ignore = self._mapper.edge_ids_between(start, detached) if detached is not None else []
-        return check_connection(
-            self._document.edges(),
-            self._mapper.ports_of,
-            self._mapper.port_ref(start),
-            self._mapper.port_ref(end),
-            ignore_edges=ignore,
-        )
-
-    def _connect(self, start: PortRef, end: PortRef, removed: list[str]) -> Verdict:
-        verdict = check_connection(
-            self._document.edges(), self._mapper.ports_of, start, end, ignore_edges=removed
-        )
-        if not verdict.allowed:
-            self.message.emit(verdict.reason)
-            return verdict
-        verdict = replace(verdict, replaces=tuple(dict.fromkeys([*removed, *verdict.replaces])))
-        self._push(connect_command(self._document, verdict))
-        return verdict
-
-    def _edges_of_pairs(self, pairs: Iterable[tuple[PortItem, PortItem]]) -> list[str]:
-        removed: list[str] = []
-        for a, b in pairs:
-            for edge_id in self._mapper.edge_ids_between(a, b):
-                if edge_id not in removed:
-                    removed.append(edge_id)
-                    break
-        return removed
-
-    def _on_wires_changed(
-        self,
-        disconnected: list[tuple[PortItem, PortItem]],
-        connected: list[tuple[PortItem, PortItem]],
-    ) -> None:
-        removed = self._edges_of_pairs(disconnected)
-        if connected:
-            a, b = connected[0]
-            self._connect(self._mapper.port_ref(a), self._mapper.port_ref(b), removed)
-        elif removed:
-            self.remove_edges(removed)
-        self._mapper.sync_pipes()
-
-    def _on_wires_sliced(self, pairs: list[tuple[PortItem, PortItem]]) -> None:
-        self.remove_edges(self._edges_of_pairs(pairs))
-        self._mapper.sync_pipes()
-
-    def _on_nodes_dragged(self, moved: object) -> None:
-        assert isinstance(moved, dict)
-        positions: dict[str, tuple[float, float]] = {}
-        for item, (_, new) in moved.items():
-            node_id = self._mapper.node_id_of(item)
-            if node_id is not None:
-                positions[node_id] = (new[0], new[1])
-        self.move_nodes(positions)
-        self._backdrops.rewrap()
-
-    def _on_quick_add(self, scene_pos: QPointF, start: PortItem | None) -> None:
-        if start is None:
-            self.quick_add_requested.emit(scene_pos, None, None)
-            return
-        ref = self._mapper.port_ref(start)
-        ports = self._mapper.ports_of(ref.node_id)
-        info = ports.port(ref.port, ref.is_output) if ports is not None else None
-        if info is None or info.type is None or (ports is not None and ports.placeholder):
-            return
-        self.quick_add_requested.emit(scene_pos, info.type, (ref.node_id, ref.port, ref.is_output))
 
     # -- context menu ------------------------------------------------------------------
 

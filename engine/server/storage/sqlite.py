@@ -7,6 +7,7 @@ its plumbing is in :mod:`.sqlite_base`, the execution and ledger half in
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from engine.server.settings import Tier
@@ -189,11 +190,7 @@ class SqliteStorage(ExecutionStore):
     ) -> Webhook | None:
         """Give the workflow a new active webhook, deactivating any previous one."""
         with self._write() as db:
-            owned = db.execute(
-                "SELECT 1 FROM workflows WHERE id = ? AND account_id = ?",
-                (workflow_id, account_id),
-            ).fetchone()
-            if owned is None:
+            if not _owns_workflow(db, account_id, workflow_id):
                 return None
             _deactivate(db, workflow_id, now)
             db.execute(
@@ -206,11 +203,7 @@ class SqliteStorage(ExecutionStore):
     def unpublish(self, account_id: str, workflow_id: str, now: float) -> bool:
         """Deactivate the workflow's webhook; ``False`` if the workflow is not theirs."""
         with self._write() as db:
-            owned = db.execute(
-                "SELECT 1 FROM workflows WHERE id = ? AND account_id = ?",
-                (workflow_id, account_id),
-            ).fetchone()
-            if owned is None:
+            if not _owns_workflow(db, account_id, workflow_id):
                 return False
             _deactivate(db, workflow_id, now)
         return True
@@ -250,3 +243,10 @@ class SqliteStorage(ExecutionStore):
             row["created_at"],
             row["deactivated_at"],
         )
+
+
+def _owns_workflow(db: sqlite3.Connection, account_id: str, workflow_id: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM workflows WHERE id = ? AND account_id = ?", (workflow_id, account_id)
+    ).fetchone()
+    return row is not None
