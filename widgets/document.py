@@ -8,6 +8,7 @@ properties panel and the problems panel stay in step. Only undo commands
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -84,18 +85,11 @@ class WorkflowDocument(QObject):
 
     def unique_node_id(self, stem: str) -> str:
         """A node id not yet used, built from ``stem`` (``image_resize``, ``image_resize_2``)."""
-        base = "".join(c if c.isalnum() else "_" for c in stem).strip("_") or "node"
-        candidate, counter = base, 2
-        while candidate in self._nodes:
-            candidate, counter = f"{base}_{counter}", counter + 1
-        return candidate
+        return fresh_node_id(stem, self._nodes.keys())
 
     def unique_edge_id(self) -> str:
         """An edge id not yet used (``e1``, ``e2`` …)."""
-        counter = len(self._edges) + 1
-        while f"e{counter}" in self._edges:
-            counter += 1
-        return f"e{counter}"
+        return fresh_edge_id(self._edges.keys())
 
     # -- changing (called by undo commands) --------------------------------------
 
@@ -164,6 +158,31 @@ class WorkflowDocument(QObject):
         self.edge_removed.emit(edge_id)
         self.changed.emit()
         return edge
+
+
+def fresh_node_id(stem: str, taken: Collection[str], *, renumber: bool = False) -> str:
+    """A node id not in ``taken``, built from ``stem``: ``stem``, ``stem_2``, ``stem_3``…
+
+    With ``renumber`` a numbered stem counts on from its base, so ``image_resize_2``
+    pasted again becomes ``image_resize_3``, not ``image_resize_2_2``.
+    """
+    base = "".join(c if c.isalnum() else "_" for c in stem).strip("_") or "node"
+    if renumber:
+        head, _, tail = base.rpartition("_")
+        if head and tail.isdigit():
+            base = head
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate, counter = f"{base}_{counter}", counter + 1
+    return candidate
+
+
+def fresh_edge_id(taken: Collection[str]) -> str:
+    """An edge id not in ``taken`` (``e1``, ``e2`` …)."""
+    counter = len(taken) + 1
+    while f"e{counter}" in taken:
+        counter += 1
+    return f"e{counter}"
 
 
 def _inserted(items: dict[str, Any], key: str, value: Any, index: int | None) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from engine.executor import (
 )
 from engine.paths import default_data_dir
 from engine.validation import check_workflow
-from engine.values import decode_value
+from engine.values import Artifact, Batch, decode_value
 from engine.workflow import Workflow
 
 _STATE_MARK = {
@@ -161,8 +161,6 @@ def _summary(record: ExecutionRecord, executor: Executor) -> str:
 
 
 def _describe_output(value: Any, executor: Executor) -> str:
-    from engine.values import Artifact, Batch
-
     if isinstance(value, Artifact):
         size = value.metadata
         dims = f" {size['width']}x{size['height']}" if "width" in size and "height" in size else ""

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable
 
 from engine.errors import WorkflowFileError
 from engine.workflow import Edge, Node, Position, Workflow, parse_workflow
+from widgets.document import fresh_edge_id, fresh_node_id
 
 #: The ``name`` of a copied fragment (any workflow document can be pasted).
 FRAGMENT_NAME = "Copied nodes"
@@ -46,27 +47,6 @@ def from_clipboard_text(text: str) -> Workflow | None:
         return None
 
 
-def _fresh(stem: str, taken: set[str]) -> str:
-    base = "".join(c if c.isalnum() else "_" for c in stem).strip("_") or "node"
-    # ``image_resize_2`` pasted again becomes ``image_resize_3``, not ``image_resize_2_2``.
-    head, _, tail = base.rpartition("_")
-    if head and tail.isdigit():
-        base = head
-    candidate, counter = base, 2
-    while candidate in taken:
-        candidate, counter = f"{base}_{counter}", counter + 1
-    taken.add(candidate)
-    return candidate
-
-
-def _fresh_edge(taken: set[str]) -> str:
-    counter = len(taken) + 1
-    while f"e{counter}" in taken:
-        counter += 1
-    taken.add(f"e{counter}")
-    return f"e{counter}"
-
-
 def reidentify(
     fragment: Workflow,
     taken_node_ids: Iterable[str],
@@ -93,19 +73,23 @@ def reidentify(
     renamed: dict[str, str] = {}
     nodes: list[Node] = []
     for node in fragment.nodes:
-        new_id = _fresh(node.id, node_taken)
+        new_id = fresh_node_id(node.id, node_taken, renumber=True)
+        node_taken.add(new_id)
         renamed[node.id] = new_id
         position = Position(x=node.position.x + dx, y=node.position.y + dy)
         nodes.append(node.model_copy(update={"id": new_id, "position": position}, deep=True))
-    edges = [
-        edge.model_copy(
-            update={
-                "id": _fresh_edge(edge_taken),
-                "source": renamed[edge.source],
-                "target": renamed[edge.target],
-            }
-        )
-        for edge in fragment.edges
-        if edge.source in renamed and edge.target in renamed
-    ]
+    edges = []
+    for edge in fragment.edges:
+        if edge.source in renamed and edge.target in renamed:
+            edge_id = fresh_edge_id(edge_taken)
+            edge_taken.add(edge_id)
+            edges.append(
+                edge.model_copy(
+                    update={
+                        "id": edge_id,
+                        "source": renamed[edge.source],
+                        "target": renamed[edge.target],
+                    }
+                )
+            )
     return nodes, edges
