@@ -12,9 +12,21 @@ caller must handle::
     ├── BudgetExceededError      the credit estimate exceeds the budget (per-node breakdown)
     ├── ArtifactNotFoundError    an artifact id with no stored file
     ├── CredentialStoreError     no OS keyring backend could store a secret
-    └── NodeError                raised by a node implementation while it runs
-        ├── TransientNodeError   worth retrying (rate limits, 5xx, timeouts)
-        └── PermanentNodeError   retrying will not help (bad parameters, refusals)
+    ├── NodeError                raised by a node implementation while it runs
+    │   ├── TransientNodeError   worth retrying (rate limits, 5xx, timeouts)
+    │   └── PermanentNodeError   retrying will not help (bad parameters, refusals)
+    └── ClientError              talking to a Patchbay server (engine.client.errors)
+        ├── ServerUnreachable    connection refused / DNS / timeout, after retries
+        │   └── StreamInterrupted  an event stream broke mid-way
+        ├── ProtocolError        an answer that is not the API's
+        └── ApiError             an error answer: status, type, code, message, request_id
+            ├── AuthenticationFailed  401
+            ├── InsufficientCredits   402 (required, available, breakdown)
+            ├── NotFoundError         404, 410
+            ├── ConflictError         409
+            ├── InvalidRequest        400/405/413/415/422 (violations, problems)
+            ├── RateLimited           429 (retry_after, limit)
+            └── ServerError           5xx
 """
 
 from __future__ import annotations
