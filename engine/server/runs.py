@@ -373,14 +373,17 @@ class RunManager:
     # --- events ---------------------------------------------------------------------
 
     def _on_event(self, live: LiveRun, event: ExecutionEvent) -> None:
+        final_node = event.node_id is not None and event.item is None
+        final_node = final_node and event.state in _FINAL_NODE
+        if final_node and event.outputs:
+            # Before the event goes out: a subscriber may download an output at once.
+            live.owned.update(artifact_ids(event.outputs))
         self._emit(live, event)
         if event.node_id is None:
             live.dirty = True
             return
-        if event.item is None and event.state in _FINAL_NODE:
+        if final_node:
             live.dirty = True
-            if event.outputs:
-                live.owned.update(artifact_ids(event.outputs))
             if event.credits and not event.preview:
                 self._charge(live, event.node_id, event.credits, None, event.at)
 
@@ -463,6 +466,16 @@ class RunManager:
         else:
             self._executors.move_to_end(account_id)
         return executor
+
+    def owns_artifact(self, account_id: str, artifact_id: str) -> bool:
+        """Whether the account may read the artifact: stored ownership, or an output of
+        one of its live runs not yet flushed (an event may name it before the flush)."""
+        if self.storage.owns_artifact(account_id, artifact_id):
+            return True
+        return any(
+            live.account_id == account_id and artifact_id in live.owned
+            for live in self.live.values()
+        )
 
     def record_of(self, execution: StoredExecution) -> dict[str, Any]:
         """The freshest record of an execution: live if running here, else stored."""

@@ -118,3 +118,26 @@ def test_cancel_stops_the_run_and_is_idempotent(server: Server) -> None:
         assert statuses["out"] == "CANCELLED"
         poll = client.get(f"/api/v1/executions/{execution_id}/poll").json()
         assert poll["status"] == "CANCELLED" and poll["error"]
+
+
+def test_an_output_named_by_an_event_downloads_at_once(server: Server) -> None:
+    """A client that fetches an image as soon as its node's event arrives gets it
+    (ownership is recorded before the event goes out), and another account does not."""
+    key = server.create_key("eager", credits=10)
+    stranger = server.create_key("stranger")
+    with server.client(key) as client, server.client(stranger) as other:
+        workflow_id = create_workflow(client, slow_workflow(seconds=0.3))
+        execution_id = client.post(f"/api/v1/workflows/{workflow_id}/execute").json()["executionId"]
+        url = f"/api/v1/executions/{execution_id}/events"
+        answers: list[int] = []
+        with client.stream("GET", url) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                data = json.loads(line[6:])
+                if data.get("nodeId") == "paint" and data["state"] == "COMPLETED":
+                    artifact_id = data["outputs"]["image"]["$artifact"]["id"]
+                    answers.append(client.get(f"/api/v1/artifacts/{artifact_id}").status_code)
+                    answers.append(other.get(f"/api/v1/artifacts/{artifact_id}").status_code)
+                    break
+    assert answers == [200, 404]

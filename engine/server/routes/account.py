@@ -132,7 +132,7 @@ async def nodes(state: State, caller: Caller) -> dict[str, Any]:
 )
 async def artifact(artifact_id: str, state: State, caller: Caller) -> FileResponse:
     """An output (or uploaded) file, only to the account whose runs made it."""
-    if not _ARTIFACT_ID.match(artifact_id) or not state.storage.owns_artifact(
+    if not _ARTIFACT_ID.match(artifact_id) or not state.runs.owns_artifact(
         caller.account.id, artifact_id
     ):
         raise NotFound(f"no artifact {artifact_id[:70]}", code="artifact_not_found")
