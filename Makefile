@@ -2,19 +2,20 @@
 #   make run    set up and open the desktop app
 #   make test   set up and run the whole suite: lint, types, import contract, tests,
 #               then the engine and server tests again without PySide6 installed
+#   make bundle build the desktop bundle dist/patchbay-studio/ (packaging/README.md)
 
 PYTHON ?= python3
 VENV := .venv
 HEADLESS := .venv-headless
 BIN := $(VENV)/bin
-QT_PACKAGES := PySide6-Essentials shiboken6 NodeGraphQt qasync pytest-qt
+QT_PACKAGES := PySide6-Addons PySide6-Essentials shiboken6 NodeGraphQt qasync pytest-qt
 
-.PHONY: run test check pytest headless-test clean
+.PHONY: run test check pytest headless-test clean bundle
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bundle]"
 	touch $@
 
 $(HEADLESS)/.installed: pyproject.toml
@@ -41,6 +42,9 @@ headless-test: $(HEADLESS)/.installed
 	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 test: check pytest headless-test
+
+bundle: $(VENV)/.installed
+	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build packaging/patchbay.spec
 
 clean:
 	rm -rf $(VENV) $(HEADLESS) .mypy_cache .ruff_cache .pytest_cache

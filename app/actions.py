@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QSizePolicy, QToolBar, QWidget
 
 from app.theme import ThemeName
 from widgets.canvas import Align, Axis
@@ -101,6 +101,11 @@ class WindowActions:
         self.by_name[name] = action
         return action
 
+    def add_panel_toggle(self, name: str, dock: QDockWidget, key: str) -> QAction:
+        """List ``dock`` under View > Panels with a shortcut (also for docks made later)."""
+        toggle = dock.toggleViewAction()
+        return self._add(self.panels_menu, name, dock.windowTitle(), None, [key], action=toggle)
+
     def _menu(self, title: str) -> QMenu:
         menu = self._window.menuBar().addMenu(title)
         self.menus.append(menu)
@@ -115,6 +120,7 @@ class WindowActions:
         self._add(m, "new_window", "New &Window", w.new_window, ["Ctrl+Shift+N"])
         self._add(m, "open", "&Open…", w.controller.open, [Std.Open], icon="open")
         m.addMenu(self.recent_menu)
+        self._add(m, "start_page", "Start &Page", w.show_start_page, [])
         m.addSeparator()
         self._add(m, "save", "&Save", w.controller.save, [Std.Save], icon="save")
         self._add(m, "save_as", "Save &As…", w.controller.save_as, ["Ctrl+Shift+S"])
@@ -198,13 +204,13 @@ class WindowActions:
         legend.setCheckable(True)
         legend.toggled.connect(w.canvas.set_legend_visible)
         m.addSeparator()
-        panels = m.addMenu("&Panels")
+        self.panels_menu = m.addMenu("&Panels")
         for name, dock, key in (
             ("dock_palette", w.palette_dock, "Ctrl+1"),
             ("dock_properties", w.properties_dock, "Ctrl+2"),
             ("dock_problems", w.problems_dock, "Ctrl+3"),
         ):
-            self._add(panels, name, dock.windowTitle(), None, [key], action=dock.toggleViewAction())
+            self.add_panel_toggle(name, dock, key)
         themes = m.addMenu("&Theme")
         for theme, text in ((ThemeName.DARK, "&Dark"), (ThemeName.LIGHT, "&Light")):
             action = self._add(themes, f"theme_{theme.value}", text, partial(w.set_theme, theme))
@@ -217,7 +223,11 @@ class WindowActions:
     def _build_help(self) -> None:
         w = self._window
         m = self._menu("&Help")
+        self._add(m, "getting_started", "&Getting Started", w.show_getting_started)
         self._add(m, "shortcuts", "&Keyboard Shortcuts", w.show_shortcuts, ["Ctrl+/", "F1"])
+        m.addSeparator()
+        self._add(m, "open_log_folder", "Open &Log Folder", w.open_log_folder)
+        m.addSeparator()
         self._add(m, "about", "&About Patchbay Studio", w.show_about)
 
     def _build_toolbar(self) -> QToolBar:

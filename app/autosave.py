@@ -159,6 +159,7 @@ class Autosaver(QObject):
         self._revision = 0
         self._written = 0
         self._failing = False
+        self._kept = False
         _LIVE_SESSIONS.add(self.session_id)
         self.destroyed.connect(partial(_forget, self.session_id))
 
@@ -186,6 +187,8 @@ class Autosaver(QObject):
 
     def save_now(self) -> bool:
         """Write the autosave now if there are unsaved changes; whether one was written."""
+        if self._kept:
+            return False
         if self._stack.isClean():
             self.discard()
             return False
@@ -215,9 +218,21 @@ class Autosaver(QObject):
     def discard(self) -> None:
         """Remove this session's autosave (after a save, a clean close or undo to clean)."""
         self._debounce.stop()
+        if self._kept:
+            return
         for path in (self.document_path, self.meta_path):
             path.unlink(missing_ok=True)
         self._written = self._revision
+
+    def keep(self) -> None:
+        """Leave the autosave on disk whatever happens next, for recovery at the next start.
+
+        For quitting after an uncaught exception: no more writes, and neither a close
+        nor the undo stack's teardown removes the file.
+        """
+        self._kept = True
+        self._periodic.stop()
+        self._debounce.stop()
 
     def stop(self) -> None:
         """The window closed normally: no more autosaves, and none left behind."""

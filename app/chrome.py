@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -56,6 +56,7 @@ class NoticeBar(QFrame):
         self.setObjectName("noticeBar")
         self.setProperty("severity", "info")
         self._lines: list[str] = []
+        self._buttons: list[QToolButton] = []  # actions offered with the notices shown
         self._severity = "info"
         self._text = QLabel(self)
         self._text.setObjectName("noticeText")
@@ -85,11 +86,24 @@ class NoticeBar(QFrame):
         """The most serious severity shown: ``"info"``, ``"warning"`` or ``"error"``."""
         return self._severity
 
-    def show_notice(self, severity: str, text: str) -> None:
-        """Add a message; the bar takes the colour of the most serious one shown."""
+    def show_notice(self, severity: str, text: str, action: QAction | None = None) -> None:
+        """Add a message; the bar takes the colour of the most serious one shown.
+
+        ``action`` adds a button for it (e.g. "Servers…"); using it closes the bar.
+        """
         if not self.isVisible():
             self._lines = []
             self._severity = "info"
+            self._remove_buttons()
+        if action is not None:
+            button = QToolButton(self)
+            button.setObjectName("noticeAction")
+            button.setDefaultAction(action)
+            button.clicked.connect(self.dismiss)
+            layout = self.layout()
+            assert isinstance(layout, QHBoxLayout)
+            layout.insertWidget(layout.count() - 1, button, 0, Qt.AlignmentFlag.AlignTop)
+            self._buttons.append(button)
         mark = _SEVERITY_MARK.get(severity, "")
         self._lines.append(f"{mark}  {text}" if mark else text)
         if _SEVERITY_RANK.get(severity, 0) > _SEVERITY_RANK[self._severity]:
@@ -104,11 +118,31 @@ class NoticeBar(QFrame):
         else:
             self._timer.stop()
 
+    def notice_actions(self) -> list[QAction]:
+        """The actions offered by the notices shown."""
+        return [a for a in (b.defaultAction() for b in self._buttons) if a is not None]
+
+    def withdraw(self, text: str) -> None:
+        """Remove the message ``text`` (e.g. a wait that is over); the bar closes when empty."""
+        lines = [line for line in self._lines if line != text and not line.endswith(f"  {text}")]
+        if not lines:
+            self.dismiss()
+        elif lines != self._lines:
+            self._lines = lines
+            self._text.setText("\n".join(lines))
+
     def dismiss(self) -> None:
         self._timer.stop()
         self._lines = []
         self._severity = "info"
+        self._remove_buttons()
         self.hide()
+
+    def _remove_buttons(self) -> None:
+        for button in self._buttons:
+            button.hide()
+            button.deleteLater()
+        self._buttons = []
 
 
 class DockTitle(QWidget):

@@ -23,7 +23,12 @@ import engine
 #: Canvas gestures that are not menu actions.
 GESTURES: tuple[tuple[str, str], ...] = (
     ("Add a node at the cursor", "Tab"),
+    ("Pick from the quick-add list", "Up / Down, Enter; Esc closes"),
+    ("Connect two ports", "Drag from a port to a port"),
     ("Add a node wired to a port", "Drag a wire into empty space"),
+    ("Disconnect or re-plug a wire", "Drag its end off the input or onto another"),
+    ("Show a node's parameters", "Double-click the node"),
+    ("Run from here / only this node", "Right-click a node"),
     ("Delete the selection", "Delete / Backspace"),
     ("Pan", "Middle drag / Alt+drag"),
     ("Zoom", "Wheel"),

@@ -68,6 +68,8 @@ class DocumentController(QObject):
         self._stack = undo_stack
         self._catalog = catalog
         self._settings = settings
+        #: Whether opened and saved files join Open Recent (not in scripted runs).
+        self.remember_files = True
         self._prompts = prompts
         self._path: Path | None = None
         undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -210,6 +212,8 @@ class DocumentController(QObject):
         return True
 
     def _remember(self, path: Path) -> None:
+        if not self.remember_files:
+            return
         self._settings.add_recent_file(path)
         self._settings.set_last_directory(path.resolve().parent)
 

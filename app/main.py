@@ -3,9 +3,13 @@
 ```patchbay-studio FILE --screenshot OUT.png --quit`` opens FILE in a 1440x900
 window, zooms to fit, saves a picture of the window and exits: the scripted way
 to check the editor (and to make the README's screenshot). With ``--run`` it
-first runs FILE on the bundled engine (``--preview``: in preview mode), waits for
-the end and shows the results on the canvas; it then exits 0 only if the run
-completed (1 otherwise).
+first runs FILE on the bundled engine (``--preview``: in preview mode; ``--server
+URL``: on that Patchbay server, with the key from ``PATCHBAY_API_KEY`` or the
+keyring), waits for the end and shows the results on the canvas; it then exits 0
+only if the run completed (1 otherwise).
+
+``patchbay-studio --self-test`` checks an installation without a display: see
+:mod:`app.self_test` (and packaging/README.md for the frozen bundle).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--quit", action="store_true", help="exit once the window is shown")
     parser.add_argument("--run", action="store_true", help="run FILE and show its results")
     parser.add_argument("--preview", action="store_true", help="with --run: run in preview mode")
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="run on this Patchbay server (key: PATCHBAY_API_KEY or the keyring)",
+    )
     parser.add_argument("--select", metavar="NODE_ID", help="select this node (for screenshots)")
     parser.add_argument(
         "--zoom",
@@ -38,14 +47,32 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--theme", choices=("dark", "light"), help="use this theme for this session only"
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation offscreen: load, validate and run every example",
+    )
     return parser.parse_args(list(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``patchbay-studio``; returns 1 when FILE could not be opened."""
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    from PySide6.QtCore import Qt, QTimer
+    if args.self_test:
+        from app.self_test import run_self_test
+
+        return run_self_test()
+    from app.logs import setup_logging, shutdown_logging
+
+    setup_logging()
+    from PySide6.QtCore import QLoggingCategory, Qt, QTimer
     from PySide6.QtWidgets import QApplication
+
+    # QtMultimedia (loaded at start-up by NodeGraphQt's Qt.py) lists every optional
+    # library it did not find and ffmpeg's file dumps; keep its warnings only.
+    QLoggingCategory.setFilterRules(
+        "qt.multimedia.symbolsresolver=false\nqt.multimedia.ffmpeg*.info=false"
+    )
 
     from app.icons import app_icon
     from app.recovery import offer_recovery
@@ -60,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app.setDesktopFileName("patchbay-studio")
     qt_app.setWindowIcon(app_icon())
     install_event_loop()
+    from app.crash_dialog import CrashHandler
+
+    crash_handler = CrashHandler().install()  # after the loop: chains its report_exception
 
     scripted = args.quit
     window = MainWindow(remember_layout=not scripted)
@@ -68,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     opened = True
     if args.file is not None:
         opened = window.controller.open_path(args.file)
+    else:
+        window.show_start_page()  # goes away if a crash recovery restores a document
+    if args.server and not window.runs.targets.use_server(args.server):
+        opened = False  # no key for the server: nothing can run
     if scripted:
         window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -116,18 +150,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     and record.status == ExecutionState.COMPLETED
                 )
                 result["code"] = 0 if completed else 1
-                QTimer.singleShot(200, finish)
+                # Video frames and waveforms are made off the GUI thread: wait for them.
+                window.runs.when_previews_ready(lambda: QTimer.singleShot(200, finish))
 
             handle.finished.connect(ended)
+            handle.failed.connect(ended)  # a server refused the run (or was unreachable)
 
         QTimer.singleShot(400, start_run if args.run else finish)
     else:
         QTimer.singleShot(0, lambda: offer_recovery(window))
+        if args.file is None:
+            from app.help_commands import maybe_show_getting_started
+
+            QTimer.singleShot(0, lambda: maybe_show_getting_started(window))
         if args.run and opened:
             QTimer.singleShot(0, window.runs.run)
     qt_app.exec()
     qt_app.setQuitOnLastWindowClosed(quit_on_close)
     close_event_loop()
+    crash_handler.uninstall()
+    shutdown_logging()
     return result["code"]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QToolButton
 
+from app.media_previews import MediaPreviews
+from app.remote_record import artifacts_in
 from app.run_results import RunResults
+from app.run_target import RunTargets
 from app.runners import LocalRunner, RunHandle, Runner
+from engine.artifacts import ArtifactStore
 from engine.catalog.spec import ParamKind
 from engine.credits import CreditEstimate
 from engine.errors import PatchbayError
@@ -32,6 +37,7 @@ from engine.executor import (
 )
 from engine.paths import default_data_dir
 from engine.workflow import Workflow
+from widgets.run.common import format_credits, format_duration, format_number
 
 if TYPE_CHECKING:
     from app.window import MainWindow
@@ -39,13 +45,16 @@ if TYPE_CHECKING:
 SEED_LIMIT = 2**31 - 1
 #: How often the elapsed time of running nodes is redrawn.
 ELAPSED_REFRESH_MS = 250
+#: Workflows as run remembered for this session's runs (the history keeps them too).
+WORKFLOWS_KEPT = 20
 
 
 class RunController(QObject):
     """Runs the window's document and shows the results on its canvas.
 
     Signals:
-        started(RunHandle): a run began (panels may subscribe to its events).
+        started(RunHandle): a run began (panels may subscribe to its events and to
+            its ``failed`` signal: a run a server refused never sends ``finished``).
         finished(ExecutionRecord): the run ended.
     """
 
@@ -56,12 +65,18 @@ class RunController(QObject):
         super().__init__(window)
         self._window = window
         self._runner = runner
+        self._remote: Runner | None = None  # the server chosen in "Run on", if any
         self.handle: RunHandle | None = None
         self.last_record: ExecutionRecord | None = None
-        self.results = RunResults()
+        self.previews = MediaPreviews(self)  # video frames and waveforms, off the GUI thread
+        self.previews.ready.connect(self._on_preview)
+        self.results = RunResults(previews=self.previews)
+        self._as_run: Workflow | None = None  # the workflow the current run started with
+        self.workflows: dict[str, Workflow] = {}  # execution id -> workflow as run (recent)
         self.estimate: CreditEstimate | None = None
         self._build_actions()
         self._build_toolbar()
+        self.targets = RunTargets(window, self)  # "Run on": this computer or a server
         self._clock = QTimer(self)  # elapsed time of running nodes
         self._clock.setInterval(ELAPSED_REFRESH_MS)
         self._clock.timeout.connect(self._tick)
@@ -74,10 +89,20 @@ class RunController(QObject):
 
     @property
     def runner(self) -> Runner:
-        """The runner (default: the bundled engine, data in the Patchbay data dir)."""
+        """The runner of the next run: the server chosen in "Run on", else :attr:`local_runner`."""
+        return self._remote if self._remote is not None else self.local_runner
+
+    @property
+    def local_runner(self) -> Runner:
+        """The "This computer" runner: the bundled engine (data in the Patchbay data dir)."""
         if self._runner is None:
             self._runner = LocalRunner(self._window.catalog, default_data_dir(), self._base_dir())
         return self._runner
+
+    def set_runner(self, runner: Runner | None) -> None:
+        """Run on ``runner`` from the next run on (``None``: on this computer)."""
+        self._remote = runner
+        self.update_estimate()
 
     @property
     def running(self) -> bool:
@@ -104,25 +129,40 @@ class RunController(QObject):
         if self.seeds_action.isChecked():
             workflow = randomise_seeds(workflow, self._window)
         runner = self.runner
-        if isinstance(runner, LocalRunner):
-            runner.set_base_dir(self._base_dir())
-            self.results.artifacts = runner.executor.artifacts
+        runner.set_base_dir(self._base_dir())
         try:
             handle = runner.start(workflow, self.options(scope, target, force=force))
         except (PatchbayError, ValueError) as exc:
             self._window.show_notice("error", f"Cannot run: {exc}")
             return None
+        self._as_run = workflow  # seeds included: kept with the run's record
+        self._follow(handle, runner, clear_canvas=scope == RunScope.ALL)
+        return handle
+
+    def watch(self, handle: RunHandle) -> None:
+        """Show a run started outside Run (e.g. a webhook test trigger) like one started here."""
+        self._as_run = None
+        self._follow(handle, handle.runner or self.runner, clear_canvas=True)
+
+    def _follow(self, handle: RunHandle, runner: Runner, *, clear_canvas: bool) -> None:
+        previous = self.handle
+        if previous is not None and not previous.done:  # watching another run instead
+            previous.events.disconnect(self._on_events)
+            previous.finished.disconnect(self._on_finished)
+            previous.failed.disconnect(self._on_failed)
         self.handle = handle
-        self.results.clear()
-        if scope == RunScope.ALL:
-            self._window.canvas.clear_node_states()
+        self.results.artifacts = runner.artifacts
+        # Every node the run covers shows QUEUED at once; a partial run leaves the others.
+        planned = [node.node_id for node in handle.record.nodes]
+        queued = self.results.start_run(planned, keep_others=not clear_canvas)
+        self._window.canvas.set_node_states(self.results.views(queued), replace=clear_canvas)
         handle.events.connect(self._on_events)
         handle.finished.connect(self._on_finished)
+        handle.failed.connect(self._on_failed)
         self._clock.start()
         self._update_enabled()
         self._window.statusBar().showMessage("Running…")
         self.started.emit(handle)
-        return handle
 
     def run_from_selected(self) -> RunHandle | None:
         """Run the selected node and everything downstream of it."""
@@ -146,12 +186,37 @@ class RunController(QObject):
     def show_record(self, record: ExecutionRecord) -> None:
         """Show a finished run (e.g. one chosen from history) on the canvas."""
         self.last_record = record
-        runner = self.runner
-        if isinstance(runner, LocalRunner):
-            runner.set_base_dir(self._base_dir())
-            self.results.artifacts = runner.executor.artifacts
+        self.runner.set_base_dir(self._base_dir())
+        self.results.artifacts = self._store_for(record)
         self.results.apply_record(record)
         self._window.canvas.set_node_states(self.results.views(), replace=True)
+
+    def workflow_as_run(self, execution_id: str) -> Workflow | None:
+        """The workflow a run of this session started with (seeds as randomised), if known."""
+        found = self.workflows.get(execution_id)
+        if found is None and self.handle is not None and self.handle.execution_id == execution_id:
+            found = self._as_run
+        return found
+
+    def when_previews_ready(self, then: Callable[[], object], timeout_ms: int = 15_000) -> None:
+        """Call ``then`` once the video frames and waveforms being made have arrived.
+
+        At once when none are being made; after ``timeout_ms`` at the latest.
+        """
+        if not self.previews.busy:
+            then()
+            return
+        done = False
+
+        def once() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.previews.idle.disconnect(once)
+                then()
+
+        self.previews.idle.connect(once)
+        QTimer.singleShot(timeout_ms, self, once)
 
     def update_estimate(self) -> CreditEstimate | None:
         """Recompute the credit estimate shown next to Run (``None`` when it cannot run)."""
@@ -264,6 +329,11 @@ class RunController(QObject):
         if changed:
             self._window.canvas.set_node_states(self.results.views(changed))
 
+    def _on_preview(self, artifact_id: str) -> None:
+        waiting = self.results.waiting_for(artifact_id)
+        if waiting:
+            self._window.canvas.set_node_states(self.results.views(waiting))
+
     def _tick(self) -> None:
         running = self.results.running()
         if running:
@@ -273,19 +343,42 @@ class RunController(QObject):
         assert isinstance(record, ExecutionRecord)
         self._clock.stop()
         self.last_record = record
+        if self._as_run is not None:
+            self.workflows[record.execution_id] = self._as_run
+            while len(self.workflows) > WORKFLOWS_KEPT:
+                self.workflows.pop(next(iter(self.workflows)))
         changed = self.results.apply_record(record, merge=True)
         self._window.canvas.set_node_states(self.results.views(changed))
         self._update_enabled()
-        seconds = (record.duration_ms or 0.0) / 1000
         counts = ", ".join(f"{n} {s.value.lower()}" for s, n in record.counts().items())
         self._window.statusBar().showMessage(
-            f"Run {record.status.value.lower()} in {seconds:.1f} s · "
-            f"{record.credits:g} credits · {counts}",
+            f"Run {record.status.value.lower()} in {format_duration(record.duration_ms)} · "
+            f"{format_credits(record.credits)} · {counts}",
             15000,
         )
         if record.status == ExecutionState.FAILED and record.error:
             self._window.show_notice("error", f"Run failed: {record.error}")
         self.finished.emit(record)
+
+    def _on_failed(self, _error: object) -> None:
+        """The run could not start or be followed (the notice: :class:`RunTargets`)."""
+        self._clock.stop()
+        self._update_enabled()
+        # Nodes that had not finished did not run here (or are no longer known to
+        # run): they lose their QUEUED/RUNNING marks; finished ones keep theirs.
+        for node_id, live in list(self.results.nodes.items()):
+            if not live.state.is_final:
+                del self.results.nodes[node_id]
+        self._window.canvas.set_node_states(self.results.views(), replace=True)
+
+    def _store_for(self, record: ExecutionRecord) -> ArtifactStore | None:
+        """The local store holding a past run's pictures: this runner's, else the engine's."""
+        stores = [s for s in (self.runner.artifacts, self.local_runner.artifacts) if s]
+        wanted = [a for n in record.nodes for a in artifacts_in(n.outputs or {})]
+        for store in stores:
+            if any(store.exists(a) for a in wanted):
+                return store
+        return stores[0] if stores else None
 
     def _on_preview_toggled(self, on: bool) -> None:
         self.preview_button.setText("PREVIEW ON" if on else "Preview: off")
@@ -337,7 +430,7 @@ def randomise_seeds(workflow: Workflow, window: MainWindow) -> Workflow:
 def _estimate_text(estimate: CreditEstimate | None) -> str:
     if estimate is None:
         return "  ≈ — credits  "
-    return f"  ≈ {estimate.total:g} credits  "
+    return f"  ≈ {format_credits(estimate.total)}  "
 
 
 def _estimate_tooltip(estimate: CreditEstimate | None) -> str:
@@ -345,9 +438,9 @@ def _estimate_tooltip(estimate: CreditEstimate | None) -> str:
         return "No estimate: the workflow cannot run as it is (see Problems)."
     rows = "".join(
         f"<tr><td>{html.escape(n.node_label)}</td><td align=right>"
-        f"{'preview' if n.preview else f'{n.credits:g}'}</td></tr>"
+        f"{'preview' if n.preview else format_number(n.credits)}</td></tr>"
         for n in estimate.nodes
         if n.credits or n.preview
     )
     table = f"<table>{rows}</table>" if rows else "Every node is free."
-    return f"<b>Estimated credits: {estimate.total:g}</b>{table}"
+    return f"<b>Estimated: {format_credits(estimate.total)}</b>{table}"

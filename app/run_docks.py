@@ -11,7 +11,9 @@ inspector through a resolver reading the local artifact store (widgets do no I/O
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +22,10 @@ from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QFileDialog
 
 from app.chrome import make_dock
+from app.remote_record import find_artifact
 from app.run_history import RunHistory
-from app.runners import LocalRunner, RunHandle
+from app.run_seeds import RunSeeds
+from app.runners import LocalRunner, RunHandle, install_event_loop
 from engine.artifacts import ArtifactStore
 from engine.executor import ExecutionEvent, ExecutionRecord
 from engine.paths import default_data_dir
@@ -46,6 +50,8 @@ class RunDocks(QObject):
         self._handle: RunHandle | None = None
         self._record: ExecutionRecord | None = None
         self._first = False  # the live run's timeline has not been drawn yet
+        self._downloads: set[asyncio.Task[Path | None]] = set()  # outputs fetched from a server
+        self._asked: set[str] = set()  # outputs the player asked a server for
         self.panel = RunPanel()
         self.inspector = NodeInspector()
         self.history_list = RunHistoryList()
@@ -61,6 +67,12 @@ class RunDocks(QObject):
         window.tabifyDockWidget(self.inspector_dock, self.history_dock)
         window.problems_dock.raise_()
         window.properties_dock.raise_()
+        for name, dock, key in (
+            ("dock_run", self.panel_dock, "Ctrl+4"),
+            ("dock_inspector", self.inspector_dock, "Ctrl+5"),
+            ("dock_runs", self.history_dock, "Ctrl+6"),
+        ):
+            window.commands.add_panel_toggle(name, dock, key)
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(REFRESH_MS)
@@ -75,13 +87,17 @@ class RunDocks(QObject):
         self.history_list.run_chosen.connect(self.choose_run)
         self.inspector.save_requested.connect(self._save_artifact)
         self.inspector.open_requested.connect(self._open_artifact)
+        self.seeds = RunSeeds(window, lambda: self.history)
+        self.inspector.seed_requested.connect(self.seeds.use)
+        window.document.node_changed.connect(self._on_node_changed)
         self._list_history()
 
     # -- public API ---------------------------------------------------------------
 
     @property
     def history(self) -> RunHistory:
-        runner = self._runs.runner
+        """The document's past runs, local and remote alike (in the engine's data dir)."""
+        runner = self._runs.local_runner
         data_dir = runner.data_dir if isinstance(runner, LocalRunner) else default_data_dir()
         return RunHistory(data_dir)
 
@@ -106,6 +122,7 @@ class RunDocks(QObject):
         self.panel.clear_log()
         self.panel.set_record(None)
         handle.events.connect(self._on_events)
+        handle.failed.connect(lambda _error: self._on_failed(handle))
         self.panel_dock.show()
         self.panel_dock.raise_()
         # The timeline is drawn from the first refresh on, not while the canvas
@@ -127,6 +144,18 @@ class RunDocks(QObject):
             self.panel.set_record(self._record, self._dependencies())
         else:
             self.panel.update_record(self._record)
+        self._show_selected()
+
+    def _on_failed(self, handle: RunHandle) -> None:
+        """A run a server refused (or lost): show what its events told, keep no history."""
+        if handle is not self._handle:
+            return
+        self._refresh.stop()
+        self._handle = None
+        self._record = handle.record if handle.execution_id else None
+        if self._record is not None:
+            self._first = False
+            self.panel.set_record(self._record, self._dependencies())
         self._show_selected()
 
     def _on_finished(self, record: object) -> None:
@@ -151,7 +180,8 @@ class RunDocks(QObject):
 
     def _keep(self, record: ExecutionRecord) -> None:
         try:
-            self.history.add(self._window.controller.path, record)
+            as_run = self._runs.workflow_as_run(record.execution_id)
+            self.history.add(self._window.controller.path, record, as_run)
         except OSError as exc:
             self._window.show_notice("warning", f"Could not keep the run in history: {exc}")
         runs = [r for r in self.history_list.runs() if r.execution_id != record.execution_id]
@@ -185,7 +215,14 @@ class RunDocks(QObject):
             except KeyError:
                 node = None
         inputs = self._inputs_of(node.node_id) if node is not None else None
-        self.inspector.set_node(node, self._resolve, inputs)
+        seeds = self.seeds.seeds(self._record, node.node_id) if node is not None else []
+        self.inspector.set_node(node, self._resolve, inputs, media=self._media_url, seeds=seeds)
+
+    def _on_node_changed(self, node_id: str) -> None:
+        """A seed put back (or any edit) of the node shown: its "Use this seed" follows."""
+        shown = self.inspector.node()
+        if shown is not None and shown.node_id == node_id:
+            self._show_selected()
 
     def _inputs_of(self, node_id: str) -> dict[str, Any] | None:
         """What the node received: its wired inputs, read from the upstream outputs."""
@@ -214,15 +251,43 @@ class RunDocks(QObject):
     # -- artifacts ----------------------------------------------------------------
 
     def _store(self) -> ArtifactStore | None:
-        runner = self._runs.runner
-        return runner.executor.artifacts if isinstance(runner, LocalRunner) else None
+        return self._runs.results.artifacts
 
     def _resolve(self, artifact_id: str) -> QImage | None:
+        preview = self._runs.previews.cached(artifact_id)  # a video's frame, a waveform
+        if preview is not None:
+            return preview
         path = self._artifact_path(artifact_id)
         if path is None:
             return None
         image = QImage(str(path))
         return None if image.isNull() else image
+
+    def _media_url(self, artifact_id: str) -> QUrl | None:
+        """The local file of an audio or video output, for the inspector's player."""
+        path = self._artifact_path(artifact_id)
+        if path is None:
+            self._fetch_for_player(artifact_id)
+        return QUrl.fromLocalFile(str(path)) if path is not None else None
+
+    def _fetch_for_player(self, artifact_id: str) -> None:
+        """A server's output the player asks for: download it, then show the node again."""
+        runner = self._runs.runner
+        artifact = find_artifact(self._record, artifact_id)
+        if artifact is None or runner is self._runs.local_runner or artifact_id in self._asked:
+            return
+        self._asked.add(artifact_id)  # once: a failed download is not retried in a loop
+        task = install_event_loop().create_task(runner.fetch(artifact))
+        self._downloads.add(task)
+
+        def done(task: asyncio.Task[Path | None]) -> None:
+            self._downloads.discard(task)
+            if task.cancelled() or task.exception() is not None or task.result() is None:
+                return
+            self.inspector.set_node(None)  # rebuild the viewers: the player has a file now
+            self._show_selected()
+
+        task.add_done_callback(done)
 
     def _artifact_path(self, artifact_id: str) -> Path | None:
         store = self._store()
@@ -230,11 +295,40 @@ class RunDocks(QObject):
             return None
         return store.path(artifact_id)
 
-    def _save_artifact(self, artifact_id: str, suggested: str) -> None:
-        source = self._artifact_path(artifact_id)
-        if source is None:
+    def _with_file(self, artifact_id: str, then: Callable[[Path], object]) -> None:
+        """Call ``then`` with the output's local file, downloading it first if need be."""
+        path = self._artifact_path(artifact_id)
+        if path is not None:
+            then(path)
+            return
+        artifact = find_artifact(self._record, artifact_id)
+        runner = self._runs.runner
+        if artifact is None or runner.artifacts is None:
             self._window.show_notice("warning", "That output is no longer stored.")
             return
+        self._window.statusBar().showMessage(f"Downloading {artifact.filename or 'the output'}…")
+        task = install_event_loop().create_task(runner.fetch(artifact))
+        self._downloads.add(task)
+
+        def done(task: asyncio.Task[Path | None]) -> None:
+            self._downloads.discard(task)
+            if task.cancelled():
+                return
+            error = task.exception()
+            found = task.result() if error is None else None
+            if found is None:
+                reason = f": {error}" if error is not None else ""
+                self._window.show_notice("warning", f"Could not get that output{reason}")
+                return
+            self._window.statusBar().clearMessage()
+            then(found)
+
+        task.add_done_callback(done)
+
+    def _save_artifact(self, artifact_id: str, suggested: str) -> None:
+        self._with_file(artifact_id, lambda source: self._save_file(source, suggested))
+
+    def _save_file(self, source: Path, suggested: str) -> None:
         target, _ = QFileDialog.getSaveFileName(self._window, "Save Output As", suggested)
         if target:
             try:
@@ -243,6 +337,6 @@ class RunDocks(QObject):
                 self._window.show_notice("error", f"Cannot save {Path(target).name}: {exc}")
 
     def _open_artifact(self, artifact_id: str) -> None:
-        path = self._artifact_path(artifact_id)
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        self._with_file(
+            artifact_id, lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        )

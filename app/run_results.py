@@ -4,7 +4,10 @@
 chosen past) run, outside the undo stack, so results survive undo and redo of
 unrelated edits. It builds :class:`~widgets.canvas.NodeRunView` values, loading
 image thumbnails from the artifact store here in the app layer (widgets do no
-I/O) and caching them by artifact id.
+I/O) and caching them by artifact id; video frames and audio waveforms come from
+:class:`~app.media_previews.MediaPreviews`, made off the GUI thread: a node whose
+preview is not ready yet is listed by :meth:`RunResults.waiting_for`, to be
+redrawn when it arrives.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from typing import Any
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage, QImageReader
 
+from app.media_previews import MediaPreviews
 from engine.artifacts import ArtifactStore
 from engine.catalog.spec import PortType
 from engine.executor import ExecutionEvent, ExecutionRecord, NodeErrorInfo, NodeState
 from engine.values import Artifact, Batch, decode_value
 from widgets.canvas import NodeRunView
+from widgets.run.common import format_duration
 
 #: Thumbnails are decoded at this height (twice what the canvas shows, for zoom).
 THUMB_PIXELS = 152
@@ -45,13 +50,34 @@ class NodeLive:
 class RunResults:
     """Per-node results of the run on show, and the views the canvas draws from them."""
 
-    def __init__(self, artifacts: ArtifactStore | None = None) -> None:
+    def __init__(
+        self, artifacts: ArtifactStore | None = None, previews: MediaPreviews | None = None
+    ) -> None:
         self.artifacts = artifacts
+        self.previews = previews
         self.nodes: dict[str, NodeLive] = {}
         self._thumbs: dict[str, QImage] = {}
+        self._waiting: dict[str, set[str]] = {}  # artifact id -> nodes waiting for its preview
 
     def clear(self) -> None:
         self.nodes.clear()
+
+    def start_run(self, node_ids: Iterable[str], *, keep_others: bool) -> list[str]:
+        """A run of ``node_ids`` starts: each is QUEUED now; returns them.
+
+        With ``keep_others`` (a partial run) nodes outside the run keep their
+        results; otherwise they are dropped.
+        """
+        if not keep_others:
+            self.nodes.clear()
+        queued = list(node_ids)
+        for node_id in queued:
+            self.nodes[node_id] = NodeLive(state=NodeState.QUEUED)
+        return queued
+
+    def waiting_for(self, artifact_id: str) -> set[str]:
+        """The nodes shown without the preview of ``artifact_id`` (forgotten once asked)."""
+        return {i for i in self._waiting.pop(artifact_id, set()) if i in self.nodes}
 
     def apply_events(self, events: Iterable[ExecutionEvent]) -> set[str]:
         """Fold a batch of events in; returns the ids of the nodes that changed."""
@@ -134,7 +160,7 @@ class RunResults:
         elif live.state in (NodeState.SKIPPED, NodeState.CANCELLED) and live.message:
             caption = live.message
         elif live.outputs:
-            caption, thumbs, more = self._summarise(live.outputs)
+            caption, thumbs, more = self._summarise(node_id, live.outputs)
         credits = live.credits
         if credits is None and live.state in (NodeState.COMPLETED, NodeState.CACHED):
             credits = 0.0
@@ -152,11 +178,16 @@ class RunResults:
 
     # -- outputs ---------------------------------------------------------------
 
-    def _summarise(self, outputs: dict[str, Any]) -> tuple[str, tuple[QImage, ...], int]:
+    def _summarise(
+        self, node_id: str, outputs: dict[str, Any]
+    ) -> tuple[str, tuple[QImage, ...], int]:
         values = list(_leaves(decode_value(outputs)))
         images = [v for v in values if isinstance(v, Artifact) and v.kind in _PICTURES]
         thumbs = tuple(t for t in (self._thumbnail(a) for a in images[:4]) if t is not None)
         more = max(0, len(images) - len(thumbs))
+        if not images:
+            media = [v for v in values if isinstance(v, Artifact) and v.kind in _MEDIA]
+            thumbs = tuple(t for t in (self._preview(node_id, a) for a in media[:4]) if t)
         caption = f"{len(images)} images" if len(images) > 1 else ""
         for value in values if not caption else ():
             if isinstance(value, Artifact) and value.kind == PortType.VIDEO:
@@ -172,6 +203,18 @@ class RunResults:
             if caption:
                 break
         return caption, thumbs, more
+
+    def _preview(self, node_id: str, artifact: Artifact) -> QImage | None:
+        """A video's frame or a sound's waveform; ``None`` while it is being made."""
+        if self.previews is None:
+            return None
+        path = None
+        if self.previews.cached(artifact.id) is None and self.artifacts is not None:
+            path = self.artifacts.path(artifact) if self.artifacts.exists(artifact) else None
+        image = self.previews.get(artifact, path)
+        if image is None and self.previews.making(artifact.id):
+            self._waiting.setdefault(artifact.id, set()).add(node_id)
+        return image
 
     def _thumbnail(self, artifact: Artifact) -> QImage | None:
         cached = self._thumbs.get(artifact.id)
@@ -194,6 +237,7 @@ class RunResults:
 
 
 _PICTURES = (PortType.IMAGE, PortType.MASK)
+_MEDIA = (PortType.VIDEO, PortType.AUDIO)
 
 
 def _leaves(value: Any) -> Iterator[Any]:
@@ -212,7 +256,7 @@ def _leaves(value: Any) -> Iterator[Any]:
 
 def _seconds(artifact: Artifact) -> str:
     duration = artifact.metadata.get("duration_s")
-    return f"{float(duration):.1f} s" if isinstance(duration, int | float) else ""
+    return format_duration(float(duration) * 1000) if isinstance(duration, int | float) else ""
 
 
 def _size(artifact: Artifact) -> str:

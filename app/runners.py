@@ -27,9 +27,11 @@ from PySide6.QtWidgets import QApplication
 from qasync import QEventLoop  # after PySide6: see the module docstring
 
 from app.event_bridge import EventBridge
+from engine.artifacts import ArtifactStore
 from engine.catalog.registry import Catalog
 from engine.credits import CreditEstimate
 from engine.executor import ExecutionHandle, ExecutionRecord, Executor, RunOptions
+from engine.values import Artifact
 from engine.workflow import Workflow
 
 log = logging.getLogger(__name__)
@@ -41,14 +43,20 @@ class RunHandle(QObject):
     Signals:
         events(list[ExecutionEvent]): a batch of events, in order.
         finished(ExecutionRecord): the run ended (completed, failed or cancelled).
+        failed(Exception): the run could not be started or followed to its end (a
+            remote runner's :class:`~engine.client.ClientError`); ``finished`` is
+            not emitted then, and :attr:`error` holds the exception.
     """
 
     events = Signal(list)
     finished = Signal(object)
+    failed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.final: ExecutionRecord | None = None
+        self.error: Exception | None = None
+        self.runner: Runner | None = None  # the runner that started (or follows) the run
 
     @property
     def execution_id(self) -> str:
@@ -61,7 +69,8 @@ class RunHandle(QObject):
 
     @property
     def done(self) -> bool:
-        return self.final is not None
+        """Whether the run ended (``finished``) or was given up on (``failed``)."""
+        return self.final is not None or self.error is not None
 
     def cancel(self) -> None:
         """Stop the run: running nodes end CANCELLED, nothing else starts."""
@@ -70,6 +79,23 @@ class RunHandle(QObject):
 
 class Runner(ABC):
     """Something that runs workflows: the bundled engine or a server."""
+
+    @property
+    def artifacts(self) -> ArtifactStore | None:
+        """Where this runner's media outputs can be read locally (``None``: nowhere).
+
+        The bundled engine's own store, or a remote runner's cache of downloads;
+        thumbnails, the inspector and Save As read outputs from here.
+        """
+        return None
+
+    def set_base_dir(self, base_dir: str | Path) -> None:  # noqa: B027 - optional hook
+        """Resolve relative input paths against ``base_dir`` (runners reading local files)."""
+
+    async def fetch(self, artifact: Artifact) -> Path | None:
+        """A local file holding ``artifact`` (downloading it if the runner can), else ``None``."""
+        store = self.artifacts
+        return store.path(artifact) if store is not None and store.exists(artifact) else None
 
     @abstractmethod
     def start(self, workflow: Workflow, options: RunOptions) -> RunHandle:
@@ -138,6 +164,10 @@ class LocalRunner(Runner):
     def executor(self) -> Executor:
         return self._executor
 
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self._executor.artifacts
+
     def set_base_dir(self, base_dir: str | Path) -> None:
         """Resolve relative paths against ``base_dir`` from the next run on."""
         if Path(base_dir) != self._base_dir:
@@ -152,6 +182,7 @@ class LocalRunner(Runner):
         bridge = EventBridge()
         handle = self._executor.start(workflow, options, bridge.push)
         run = _LocalHandle(handle, bridge)
+        run.runner = self
         task = loop.create_task(run._watch())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -161,6 +192,7 @@ class LocalRunner(Runner):
 # -- the event loop ----------------------------------------------------------------
 
 _loop: QEventLoop | None = None
+_previous_hooks: tuple[object, object] | None = None
 
 
 def install_event_loop() -> asyncio.AbstractEventLoop:
@@ -170,7 +202,7 @@ def install_event_loop() -> asyncio.AbstractEventLoop:
     and made this thread's running loop; also installs :func:`report_exception`
     as ``sys.excepthook`` so exceptions in ``asyncSlot`` coroutines are reported.
     """
-    global _loop
+    global _loop, _previous_hooks
     if _loop is not None and not _loop.is_closed():
         asyncio.events._set_running_loop(_loop)
         return loop_of(_loop)
@@ -179,6 +211,13 @@ def install_event_loop() -> asyncio.AbstractEventLoop:
         raise RuntimeError("install_event_loop needs a QApplication")
     _loop = QEventLoop(app, already_running=True)
     asyncio.set_event_loop(_loop)
+    # What BaseEventLoop.run_forever does and qasync's already-running loop does not:
+    # an async generator left unfinished (e.g. an HTTP stream) is closed on the loop,
+    # not by the garbage collector in whatever code happens to run then.
+    _previous_hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(
+        firstiter=_loop._asyncgen_firstiter_hook, finalizer=_loop._asyncgen_finalizer_hook
+    )
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = report_exception
     return loop_of(_loop)
@@ -191,8 +230,11 @@ def loop_of(loop: object) -> asyncio.AbstractEventLoop:
 
 def close_event_loop() -> None:
     """Stop and close the loop made by :func:`install_event_loop` (tests, app exit)."""
-    global _loop
+    global _loop, _previous_hooks
     loop, _loop = _loop, None
+    if _previous_hooks is not None:
+        sys.set_asyncgen_hooks(*_previous_hooks)  # type: ignore[arg-type]
+        _previous_hooks = None
     if loop is None or loop.is_closed():
         return
     for task in asyncio.all_tasks(loop):

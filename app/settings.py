@@ -7,6 +7,7 @@ ini file in a temporary directory) so they never touch the user's configuration.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -20,6 +21,8 @@ _RECENT = "files/recent"
 _THEME = "view/theme"
 _MINIMAP = "view/minimap"
 _LEGEND = "view/legend"
+_GETTING_STARTED_OFF = "help/gettingStartedDontShow"
+_SERVERS = "servers/profiles"
 
 
 class StudioSettings:
@@ -89,6 +92,36 @@ class StudioSettings:
     def set_overlays(self, *, minimap: bool, legend: bool) -> None:
         self.store.setValue(_MINIMAP, minimap)
         self.store.setValue(_LEGEND, legend)
+
+    # -- help --------------------------------------------------------------------
+
+    def getting_started_dismissed(self) -> bool:
+        """Whether the user ticked "Don't show again" on the Getting Started page."""
+        return self._bool(_GETTING_STARTED_OFF, False)
+
+    def set_getting_started_dismissed(self, dismissed: bool) -> None:
+        self.store.setValue(_GETTING_STARTED_OFF, dismissed)
+
+    # -- servers (names and URLs only: API keys live in the keyring) --------------
+
+    def server_profiles(self) -> list[tuple[str, str]]:
+        """The servers the user added, as ``(name, url)`` pairs in the order added."""
+        value = self.store.value(_SERVERS)
+        try:
+            rows = json.loads(value) if isinstance(value, str) and value else []
+        except ValueError:
+            return []
+        if not isinstance(rows, list):
+            return []
+        return [
+            (str(r["name"]), str(r["url"]))
+            for r in rows
+            if isinstance(r, dict) and r.get("url") and isinstance(r.get("name"), str)
+        ]
+
+    def set_server_profiles(self, profiles: list[tuple[str, str]]) -> None:
+        rows = [{"name": name, "url": url} for name, url in profiles]
+        self.store.setValue(_SERVERS, json.dumps(rows))
 
     def sync(self) -> None:
         self.store.sync()

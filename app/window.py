@@ -23,7 +23,14 @@ from PySide6.QtGui import (
     QGuiApplication,
     QUndoStack,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QUndoView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import autosave
 from app.actions import WindowActions
@@ -37,7 +44,10 @@ from app.prompts import Prompts
 from app.run_controller import RunController
 from app.run_docks import RunDocks
 from app.runners import Runner
+from app.server_menu import ServerCommands
+from app.servers import ServerStore
 from app.settings import StudioSettings
+from app.start_page import StartPageController
 from app.status import StatusFields
 from app.text_undo import DocumentUndoKeys
 from app.theme import THEMES, ThemeName, apply_theme, theme_name
@@ -61,8 +71,9 @@ class MainWindow(QMainWindow):
     ``settings`` (default: the user's ``QSettings``) and ``prompts`` (default: real
     dialogs) are seams for tests; the autosave and validation timings are too.
     With ``remember_layout=False`` the window neither restores nor saves its
-    geometry and docks (scripted screenshots). ``runner`` runs the document
-    (default: the bundled engine, see :class:`~app.run_controller.RunController`).
+    geometry and docks, nor adds files to Open Recent (scripted screenshots).
+    ``runner`` runs the document (default: the bundled engine, see
+    :class:`~app.run_controller.RunController`).
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class MainWindow(QMainWindow):
         self._theme = ThemeName.DARK
         self.catalog = catalog or default_catalog()
         self.settings = StudioSettings(settings)
+        self.servers = ServerStore(self.settings, self)
         self.prompts = prompts or Prompts()
         # Not a child of the window: a dirty stack emits cleanChanged as it is
         # destroyed, which must not reach a window that is half torn down.
@@ -118,6 +130,7 @@ class MainWindow(QMainWindow):
         self.controller = DocumentController(
             self, self.document, self.undo_stack, self.catalog, self.settings, self.prompts
         )
+        self.controller.remember_files = remember_layout
         self.autosaver = autosave.Autosaver(
             self.document,
             self.undo_stack,
@@ -134,7 +147,9 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.runs = RunController(self, runner)
         self.run_docks = RunDocks(self)
+        self.server_commands = ServerCommands(self)
         self._connect()
+        self.start_page = StartPageController(self)
         _install_undo_keys()
 
         self.setWindowIcon(app_icon())
@@ -218,8 +233,30 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def show_start_page(self) -> None:
+        """The start page instead of the canvas (File > Start Page; first run)."""
+        self.start_page.show()
+
     def show_about(self) -> None:
         show_about(self)
+
+    def show_getting_started(self) -> QDialog:
+        """Help → Getting Started: the illustrated first steps (non-modal; one at a time)."""
+        from app.help_commands import show_getting_started
+
+        return show_getting_started(self)
+
+    def open_log_folder(self) -> None:
+        """Help → Open Log Folder: the folder of ``patchbay-studio.log`` in the file manager."""
+        from app.help_commands import open_log_folder
+
+        open_log_folder(self)
+
+    def show_servers_dialog(self) -> QDialog:
+        """The non-modal Servers dialog: add, remove and test Patchbay servers."""
+        from app.server_dialogs import show_servers_dialog  # the dialog imports the window's parts
+
+        return show_servers_dialog(self)
 
     def save_layout(self) -> None:
         """Remember geometry, docks and overlays for the next start."""

@@ -377,7 +377,9 @@ class EnumEditor(ParamEditor):
         index = next(
             (i for i, c in enumerate(self.choices) if c == value and type(c) is type(value)), -1
         )
-        self.combo.setPlaceholderText("" if value is None else f"{value} (not allowed)")
+        # Only a value outside the choices needs it; a placeholder widens the combo.
+        outside = value is not None and index < 0
+        self.combo.setPlaceholderText(f"{value} (not allowed)" if outside else "")
         if self.combo.currentIndex() != index:
             self.combo.setCurrentIndex(index)
 

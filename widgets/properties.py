@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.catalog.docs import param_help, port_help
 from engine.catalog.registry import Catalog
 from engine.catalog.spec import NodeSpec, ParamKind, ParamSpec, PortSpec
 from engine.validation import Violation
@@ -82,6 +83,23 @@ def _reset_button(tooltip: str) -> QToolButton:
     policy.setRetainSizeWhenHidden(True)
     button.setSizePolicy(policy)
     return button
+
+
+def field_tooltip(param: ParamSpec | None, port: PortSpec | None) -> str:
+    """A form row's tooltip: what the parameter or input is for, its type and default."""
+    lines: list[str] = []
+    if param is not None and (param.description.strip() or port is None):
+        lines.append(param_help(param))
+    elif port is not None:
+        lines.append(port_help(port))
+    if port is not None:
+        kind = f"{port.type.value}, list" if port.is_list else port.type.value
+        need = "required" if port.required else "optional"
+        wire = "; a wire overrides the typed value" if param is not None else ""
+        lines.append(f"Input port ({kind}, {need}){wire}.")
+    if param is not None and param.default is not None and param.default != "":
+        lines.append(f"Default: {_short(param.default)}")
+    return "\n".join(lines)
 
 
 def humanise(name: str) -> str:
@@ -253,6 +271,10 @@ class PropertiesPanel(QWidget):
         column.addStretch(1)
         self._align_label_columns()
         self._scroll.setWidget(body)
+        # The fields never scroll sideways: the panel is at least as wide as they need
+        # (the dock widens) rather than cutting them off at the right edge.
+        bar = self._scroll.verticalScrollBar().sizeHint().width()
+        self._scroll.setMinimumWidth(body.minimumSizeHint().width() + bar)
         self._refresh()
         self._refresh_connections()
         self._show_violations()
@@ -315,6 +337,7 @@ class PropertiesPanel(QWidget):
         for row, (text, widget) in enumerate((("Label", edit), ("Id", node_id))):
             label = QLabel(text)
             label.setObjectName("fieldLabel")
+            label.setToolTip(widget.toolTip())
             self._side_labels.append(label)
             grid.addWidget(label, row, 0)
             grid.addWidget(widget, row, 1)
@@ -372,10 +395,7 @@ class PropertiesPanel(QWidget):
             text += " *"
         label = QLabel(text)
         label.setObjectName("fieldLabel")
-        description = (param.description if param else "") or (port.description if port else "")
-        tooltip = description
-        if param is not None and param.default is not None:
-            tooltip += f"{chr(10) if tooltip else ''}Default: {_short(param.default)}"
+        tooltip = field_tooltip(param, port)
         label.setToolTip(tooltip)
         editor = status = reset = None
         if param is not None:
@@ -390,6 +410,7 @@ class PropertiesPanel(QWidget):
         else:
             status = muted(QLabel())
             status.setObjectName("portStatus")
+            status.setWordWrap(True)  # a long source name must not widen the panel
         note = muted(QLabel())
         note.setObjectName("fieldNote")
         note.setWordWrap(True)
@@ -447,7 +468,7 @@ class PropertiesPanel(QWidget):
             if row.status is not None:
                 required = " (required)" if row.port.required else ""
                 row.status.setText(f"← {sources}" if wired else f"Not connected{required}")
-                row.status.setToolTip(f"{row.port.type.value} input")
+                row.status.setToolTip(field_tooltip(None, row.port))
             if row.editor is not None:
                 row.editor.setEnabled(not wired)
                 row.note.setText(f"Set by the wire from {sources}" if wired else "")

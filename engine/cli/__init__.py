@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", help="list the node types")
     catalog.add_argument("--json", action="store_true", help="print the whole catalog as JSON")
+    catalog.add_argument(
+        "--markdown", action="store_true", help="print the reference page docs/nodes.md"
+    )
     catalog.set_defaults(handler=commands.catalog_command)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of workflow files")

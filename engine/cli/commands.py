@@ -49,10 +49,15 @@ def validate_command(args: argparse.Namespace) -> int:
 
 
 def catalog_command(args: argparse.Namespace) -> int:
-    """``patchbay catalog``: node types per category, or the whole catalog as JSON."""
+    """``patchbay catalog``: node types per category, the whole catalog as JSON or Markdown."""
     catalog = default_catalog()
     if args.json:
         render.print_json(catalog.export())
+        return EXIT_OK
+    if args.markdown:
+        from engine.catalog.docs import catalog_markdown
+
+        sys.stdout.write(catalog_markdown(catalog))
         return EXIT_OK
     counts = catalog.counts_by_category()
     for category, count in counts.items():

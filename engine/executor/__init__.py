@@ -18,10 +18,12 @@ building a record. Semantics, in short:
   may be called from it.
 - Every state transition is an :class:`ExecutionEvent`, delivered synchronously on
   the loop's thread to ``on_event`` (keep it cheap; an exception in it is logged
-  and ignored). The run goes QUEUED → RUNNING → COMPLETED | FAILED | CANCELLED; a
-  node goes QUEUED → RUNNING (``attempt``; later RUNNING events carry
-  ``progress`` or a retry ``message``) → COMPLETED | FAILED | CANCELLED, or
-  straight to CACHED, SKIPPED or CANCELLED. Events of a batch item carry ``item``;
+  and ignored). The run goes QUEUED → RUNNING → COMPLETED | FAILED | CANCELLED.
+  When the run starts RUNNING, every node of its scope is announced QUEUED at
+  once (the record's nodes are PENDING only before that); a node then goes
+  RUNNING (``attempt``; later RUNNING events carry ``progress`` or a retry
+  ``message``) → COMPLETED | FAILED | CANCELLED, or straight to CACHED, SKIPPED
+  or CANCELLED. Events of a batch item carry ``item``;
   the node's own RUNNING events then report the share of items done.
 - A failed node's descendants are SKIPPED (the message names the failed node);
   other branches finish; the run is FAILED.

@@ -17,7 +17,6 @@ from engine.values import Batch, encode_value
 if TYPE_CHECKING:
     from engine.executor.runner import Run
 
-_QUEUED = NodeState.QUEUED
 _RUNNING = NodeState.RUNNING
 _COMPLETED = NodeState.COMPLETED
 _CACHED = NodeState.CACHED
@@ -50,8 +49,6 @@ def start_batch(run: Run, node: NodeRun, items: list[dict[str, Any]]) -> bool:
     if all(hit is not None for hit in hits):
         run.complete(node, merge_items(planned, [h or {} for h in hits]), True)
         return True
-    node.status = _QUEUED
-    run.node_event(node, _QUEUED)
     node.open_items = sum(1 for hit in hits if hit is None)
     for unit, hit in zip(units, hits, strict=True):
         if hit is None:

@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 EventCallback = Callable[[ExecutionEvent], None]
 
-_PENDING = NodeState.PENDING
 _QUEUED = NodeState.QUEUED
 _RUNNING = NodeState.RUNNING
 _COMPLETED = NodeState.COMPLETED
@@ -154,9 +153,11 @@ class Run:
         self.started_at = time.time()
         self.t0 = time.perf_counter()
         self._run_event(ExecutionState.RUNNING, at=self.started_at)
+        roots = [node for node in self.nodes.values() if node.waiting == 0]
+        self._queue_all()
         try:
-            for node in list(self.nodes.values()):
-                if node.status is _PENDING and node.waiting == 0:
+            for node in roots:
+                if node.status is _QUEUED:
                     if self.cancelled:
                         self._close(node, _CANCELLED, _NOT_STARTED)
                         self.settle(node)
@@ -171,6 +172,38 @@ class Run:
             if not self.settled.done():
                 await self.settled
         self._seal()
+
+    def _queue_all(self) -> None:
+        """Every node of the run is QUEUED as it starts, so consumers see its scope at once.
+
+        A QUEUED node waits for its parents or for a slot; nothing of the run is
+        PENDING any more (PENDING is a run that has not started).
+        """
+        execution_id = self.execution_id
+        on_event = self.on_event
+        at = time.time()
+        for node in self.nodes.values():
+            node.status = _QUEUED
+            if on_event is not None:
+                event = ExecutionEvent(
+                    execution_id,
+                    _QUEUED,
+                    node.planned.node_id,
+                    at,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    node.preview,
+                )
+                try:
+                    on_event(event)
+                except Exception:
+                    log.exception(CALLBACK_FAILED)
 
     def _seal(self) -> None:
         if self.watchdog is not None:
@@ -241,7 +274,7 @@ class Run:
             ok = status is _COMPLETED or status is _CACHED
             for child_id in current.planned.children:
                 child = nodes[child_id]
-                if child.status is not _PENDING:
+                if child.status is not _QUEUED:  # closed already (started ones are not visited)
                     continue
                 if self.cancelled:
                     self._close(child, _CANCELLED, _NOT_STARTED)
@@ -290,27 +323,7 @@ class Run:
                 if hit is not None:
                     self.complete(node, hit, True)
                     return True
-        node.status = _QUEUED
-        if self.on_event is not None:
-            event = ExecutionEvent(
-                self.execution_id,
-                _QUEUED,
-                planned.node_id,
-                time.time(),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                node.preview,
-            )
-            try:
-                self.on_event(event)
-            except Exception:
-                log.exception(CALLBACK_FAILED)
+        # Already QUEUED (and announced) since the run started: it now waits for a slot.
         if self.free:  # inlined _offer: the common case
             self.free -= 1
             node.task = self.loop.create_task(run_unit(self, node, node))

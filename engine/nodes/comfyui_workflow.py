@@ -37,11 +37,36 @@ COMFYUI_WORKFLOW = NodeSpec(
     ),
     aliases=("comfyui", "comfy", "api workflow", "custom workflow", "self-hosted"),
     inputs=(
-        PortSpec(name="text", type=PortType.TEXT, required=False, label="Text"),
-        PortSpec(name="seed", type=PortType.NUMBER, required=False, label="Seed"),
-        PortSpec(name="image", type=PortType.IMAGE, required=False, label="Image"),
+        PortSpec(
+            name="text",
+            type=PortType.TEXT,
+            required=False,
+            label="Text",
+            description="Text put into the workflow input that inputs_map names for text.",
+        ),
+        PortSpec(
+            name="seed",
+            type=PortType.NUMBER,
+            required=False,
+            label="Seed",
+            description="Seed put into the workflow input that inputs_map names for seed.",
+        ),
+        PortSpec(
+            name="image",
+            type=PortType.IMAGE,
+            required=False,
+            label="Image",
+            description="Image uploaded to ComfyUI and put into the input inputs_map names.",
+        ),
     ),
-    outputs=(PortSpec(name="image", type=PortType.IMAGE, label="Image"),),
+    outputs=(
+        PortSpec(
+            name="image",
+            type=PortType.IMAGE,
+            label="Image",
+            description="The image the workflow's output node saved.",
+        ),
+    ),
     params=(
         ParamSpec(
             name="workflow_file",

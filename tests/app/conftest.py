@@ -139,3 +139,18 @@ def qasync_loop(qapp: QApplication) -> Iterator[Any]:
     loop = install_event_loop()
     yield loop
     close_event_loop()
+
+
+# -- servers (tests/app/test_servers.py, test_publish.py, remote runs) -------------------
+
+from tests.server.conftest import Server as Server  # noqa: E402
+from tests.server.conftest import server as server  # noqa: E402  (the shared server fixture)
+from tests.server.conftest import start_server as start_server  # noqa: E402  (a dedicated one)
+
+
+@pytest.fixture(autouse=True)
+def _no_session_keys_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API keys kept "for this session" (no keyring) live in a process-wide dict: not shared."""
+    import app.servers
+
+    monkeypatch.setattr(app.servers, "_session_keys", {})

@@ -63,6 +63,7 @@ def test_the_window_has_the_canvas_in_the_middle_and_the_panels_in_docks(
         "&Arrange",
         "&View",
         "&Run",
+        "&Server",
         "&Help",
     ]
 

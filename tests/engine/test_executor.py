@@ -152,7 +152,37 @@ async def test_failing_node_skips_descendants_while_sibling_branch_completes(
     assert record.node("sibling_child").status is NodeState.COMPLETED
     assert record.node("sibling_child").outputs == {"value": "fine"}
     assert record.error is not None and "'refused'" in record.error
-    assert [e.state for e in node_events(events, "after")] == [NodeState.SKIPPED]
+    assert [e.state for e in node_events(events, "after")] == [
+        NodeState.QUEUED,
+        NodeState.SKIPPED,
+    ]
+
+
+async def test_every_node_of_the_run_is_queued_when_it_starts(
+    exec_kit: ExecKit, data_dir: Path
+) -> None:
+    workflow = make_workflow(
+        {
+            "first": ("x.sleep", {"seconds": 0.01, "value": "a"}),
+            "second": ("x.sleep", {}),
+            "third": ("x.sleep", {}),
+        },
+        "first.value->second.value",
+        "second.value->third.value",
+    )
+    events: list[ExecutionEvent] = []
+    handle = exec_kit.executor(data_dir).start(workflow, on_event=events.append)
+    await handle.wait()
+    node_states = [(e.node_id, e.state) for e in events if e.node_id is not None]
+    # Before any node runs, the whole chain is announced QUEUED, in plan order.
+    assert node_states[:4] == [
+        ("first", NodeState.QUEUED),
+        ("second", NodeState.QUEUED),
+        ("third", NodeState.QUEUED),
+        ("first", NodeState.RUNNING),
+    ]
+    for node_id in ("first", "second", "third"):
+        assert [e.state for e in node_events(events, node_id)].count(NodeState.QUEUED) == 1
 
 
 async def test_unexpected_exception_is_a_crash(exec_kit: ExecKit, data_dir: Path) -> None:

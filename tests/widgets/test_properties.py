@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QUndoStack, QWheelEvent
-from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QToolButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from engine.validation import Severity, Violation, ViolationCode
@@ -442,3 +449,24 @@ def test_prompt_field_grows_with_its_text_up_to_a_limit(qtbot: QtBot, ui: Harnes
     capped = edit.height()
     ui.stack.push(SetParamCommand(ui.document, "shot", "prompt", "line\n" * 80))
     assert edit.height() == capped
+
+
+@pytest.mark.parametrize("node_type", ["editing.clarity-upscaler", "image.flux-2-flex"])
+def test_fields_are_never_cut_off_at_the_right_edge(qtbot: QtBot, node_type: str) -> None:
+    from engine.catalog.registry import default_catalog
+
+    document = WorkflowDocument(Workflow(nodes=[Node(id="n", type=node_type)]))
+    panel = PropertiesPanel(document, QUndoStack(), default_catalog())
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_node("n")
+    panel.resize(240, 900)  # narrower than the fields need: the panel keeps its minimum
+    QApplication.processEvents()
+    scroll = panel.findChild(QScrollArea, "propertiesScroll")
+    assert scroll is not None
+    viewport = scroll.viewport()
+    editors = [w for w in viewport.findChildren(QWidget) if w.objectName().startswith("param_")]
+    assert editors
+    for editor in editors:
+        right = editor.mapTo(viewport, QPoint(editor.width(), 0)).x()
+        assert right <= viewport.width(), f"{editor.objectName()} ends at {right}"

@@ -29,9 +29,12 @@ from widgets.canvas.viewer import PatchbayGraph, port_is_output
 from widgets.document import WorkflowDocument
 
 
-def _port_tooltip(info: PortInfo) -> str:
+def port_tooltip(info: PortInfo) -> str:
+    """A port's tooltip: its name, type, list and required marks, and what it is for."""
     kind = port_style(info.type).label.lower() if info.type else "unknown type"
     extra = " · list (takes the whole batch)" if info.is_list else ""
+    if info.required is not None:
+        extra += " · required" if info.required else " · optional"
     text = f"<b>{escape(info.label)}</b> — {kind}{extra}"
     if not info.declared:
         text += "<br><i>not declared by this node type; keeps its existing wires</i>"
@@ -286,7 +289,7 @@ class GraphMapper:
     def _dress_port(self, view: TypedPortItem, info: PortInfo, placeholder: bool) -> None:
         view.data_type = info.type
         view.is_list = info.is_list
-        view.setToolTip(_port_tooltip(info))
+        view.setToolTip(port_tooltip(info))
         label = view.node.port_label(view)
         # On a known node, a port its type does not declare is marked with "?".
         label.setText(info.label if info.declared or placeholder else f"{info.label} ?")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.catalog.docs import port_help
 from engine.catalog.spec import Category, NodeSpec, PortSpec, PortType
 from engine.workflow import Edge, Node
 
@@ -26,6 +27,7 @@ class PortInfo:
     is_list: bool = False
     declared: bool = True
     description: str = ""
+    required: bool | None = None  # inputs only: whether a run needs a wire or a value
 
     @property
     def multi(self) -> bool:
@@ -73,13 +75,14 @@ def handles_by_node(edges: Iterable[Edge]) -> dict[str, tuple[list[str], list[st
     return used
 
 
-def _declared(port: PortSpec) -> PortInfo:
+def _declared(port: PortSpec, *, output: bool = False) -> PortInfo:
     return PortInfo(
         name=port.name,
         label=port.label or port.name,
         type=port.type,
         is_list=port.is_list,
-        description=port.description,
+        description=port_help(port, output=output),
+        required=None if output else port.required,
     )
 
 
@@ -113,7 +116,7 @@ def node_ports(
             description=f"Unknown node type “{node.type}”: kept as it is, not runnable.",
         )
     inputs = [_declared(p) for p in spec.inputs]
-    outputs = [_declared(p) for p in spec.outputs]
+    outputs = [_declared(p, output=True) for p in spec.outputs]
     inputs += [_undeclared(n) for n in used_inputs if spec.input(n) is None]
     outputs += [_undeclared(n) for n in used_outputs if spec.output(n) is None]
     return NodePorts(

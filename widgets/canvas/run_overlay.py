@@ -16,11 +16,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QStaticText,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from engine.executor import NodeState
+from widgets.run.common import format_credits, format_duration
 
 GAP = 5.0
 ROW = 24.0
@@ -29,6 +39,8 @@ THUMB_H = 60.0
 MAX_THUMBS = 4
 CAPTION_H = 20.0
 RADIUS = 7.0
+#: Overlays changed per event-loop iteration when many nodes change at once.
+SLICE = 20
 
 STATE_COLORS: dict[NodeState, QColor] = {
     NodeState.PENDING: QColor("#6b7280"),
@@ -55,6 +67,26 @@ STATE_LABELS: dict[NodeState, str] = {
 _DASHED = (NodeState.SKIPPED, NodeState.CANCELLED, NodeState.QUEUED)
 
 
+def _border_pen(state: NodeState) -> QPen:
+    pen = QPen(STATE_COLORS[state], 2.5)
+    if state in _DASHED:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    return pen
+
+
+# Pens and colours made once: a run's start repaints every node's overlay at once.
+_BORDER_PENS = {state: _border_pen(state) for state in NodeState}
+_PANEL_PENS = {
+    state: QPen(QColor(color.red(), color.green(), color.blue(), 150), 1.0)
+    for state, color in STATE_COLORS.items()
+}
+_PANEL_FILL = QColor(20, 22, 27, 235)
+_CHIP_TEXT = QColor("#101216")
+_FACTS_TEXT = QColor("#eef0f4")
+_CAPTION_TEXT = QColor("#d6dae3")
+_NO_TEXT = QStaticText("")
+
+
 @dataclass(frozen=True)
 class NodeRunView:
     """What the canvas shows of one node's run (built by the app, drawn by the canvas).
@@ -74,22 +106,12 @@ class NodeRunView:
     more: int = 0
 
     def time_text(self) -> str:
-        """``"0.42 s"``, ``"12.3 s"``, ``"2 min 5 s"``; empty when unknown."""
-        if self.duration_ms is None:
-            return ""
-        seconds = self.duration_ms / 1000
-        if seconds < 1:
-            return f"{seconds:.2f} s"
-        if seconds < 60:
-            return f"{seconds:.1f} s"
-        return f"{int(seconds // 60)} min {round(seconds % 60)} s"
+        """``"420 ms"``, ``"12.3 s"``, ``"2 min 05 s"`` (as every run panel); empty when unknown."""
+        return "" if self.duration_ms is None else format_duration(self.duration_ms)
 
     def credits_text(self) -> str:
-        """``"2 cr"``, ``"0.5 cr"``; empty when unknown."""
-        if self.credits is None:
-            return ""
-        value = f"{self.credits:.2f}".rstrip("0").rstrip(".")
-        return f"{value} cr"
+        """``"2 cr"``, ``"0.5 cr"`` (the panels' number, short unit); empty when unknown."""
+        return "" if self.credits is None else format_credits(self.credits, short=True)
 
 
 @cache
@@ -119,9 +141,15 @@ class RunOverlay(QGraphicsItem):
         self.view: NodeRunView | None = None
         self._badge_w = 0.0
         self._geometry = (0.0, 0.0)
+        # Texts laid out once per view, not on every paint (a run start paints them all).
+        self._label = self._facts = _NO_TEXT
+        self._caption: tuple[str, float, QStaticText] | None = None  # (text, width, laid out)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
         self.setZValue(1.0)
+        # Most overlays do not change while others run (queued, done): repainting the
+        # canvas then copies their last picture instead of drawing them again.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def _card_size(self) -> tuple[float, float]:
         return float(self._card._width), float(self._card._height)
@@ -138,6 +166,11 @@ class RunOverlay(QGraphicsItem):
             # Only a change of size re-indexes the scene; progress ticks just repaint.
             self.prepareGeometryChange()
             self._geometry = geometry
+        if view is not None:
+            if self.view is None or _label(view) != self._label.text():
+                self._label = _static(_label(view), bold=True)
+            if self.view is None or _facts(view) != self._facts.text():
+                self._facts = _static(_facts(view), bold=True)
         self.view = view
         self._badge_w = badge
         self.setToolTip(_tooltip(view))
@@ -164,20 +197,18 @@ class RunOverlay(QGraphicsItem):
         view = self.view
         if view is None:
             return
-        color = STATE_COLORS[view.state]
+        state = view.state
+        color = STATE_COLORS[state]
         width, height = self._card_size()
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pen = QPen(color, 2.5)
-        if view.state in _DASHED:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
+        painter.setPen(_BORDER_PENS[state])
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(QRectF(-1.0, -1.0, width + 2.0, height + 2.0), RADIUS, RADIUS)
 
-        panel = self.panel_rect()
-        painter.setPen(QPen(QColor(color.red(), color.green(), color.blue(), 150), 1.0))
-        painter.setBrush(QColor(20, 22, 27, 235))
+        panel = QRectF(0.0, height + GAP, max(width, self._badge_w), self._geometry[0])
+        painter.setPen(_PANEL_PENS[state])
+        painter.setBrush(_PANEL_FILL)
         painter.drawRoundedRect(panel, 5.0, 5.0)
         self._paint_badges(painter, view, color, panel)
         y = panel.top() + ROW + 2.0
@@ -192,44 +223,36 @@ class RunOverlay(QGraphicsItem):
             )
             y += THUMB_H + 4.0
         if view.caption:
-            text_color = (
-                STATE_COLORS[NodeState.FAILED]
-                if view.state == NodeState.FAILED
-                else QColor("#d6dae3")
-            )
-            painter.setPen(text_color)
-            font = _font(13)
-            painter.setFont(font)
+            painter.setPen(color if state == NodeState.FAILED else _CAPTION_TEXT)
+            painter.setFont(_font(13))
             rect = QRectF(panel.left() + 7, y, panel.width() - 14, CAPTION_H)
-            text = _metrics(13).elidedText(view.caption, Qt.TextElideMode.ElideRight, rect.width())
-            painter.drawText(
-                rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text
-            )
+            caption = self._caption
+            if caption is None or caption[:2] != (view.caption, rect.width()):
+                elided = _metrics(13).elidedText(
+                    view.caption, Qt.TextElideMode.ElideRight, rect.width()
+                )
+                caption = self._caption = (view.caption, rect.width(), _static(elided))
+            _draw_static(painter, caption[2], rect, left=True)
         painter.restore()
 
     def _paint_badges(
         self, painter: QPainter, view: NodeRunView, color: QColor, panel: QRectF
     ) -> None:
-        font = _font(13, bold=True)
-        painter.setFont(font)
-        metrics = _metrics(13, bold=True)
-        label = _label(view)
-        chip_w = metrics.horizontalAdvance(label) + 14.0
+        painter.setFont(_font(13, bold=True))
+        label = self._label
+        chip_w = label.size().width() + 14.0
         chip = QRectF(panel.left() + 4, panel.top() + 3, chip_w, ROW - 4)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawRoundedRect(chip, 4.0, 4.0)
-        painter.setPen(QColor("#101216"))
-        painter.drawText(chip, int(Qt.AlignmentFlag.AlignCenter), label)
-        facts = _facts(view)
-        if facts:
-            painter.setPen(QColor("#eef0f4"))
+        painter.setPen(_CHIP_TEXT)
+        _draw_static(painter, label, chip)
+        if self._facts.text():
+            painter.setPen(_FACTS_TEXT)
             rest = QRectF(
                 chip.right() + 6, chip.top(), panel.right() - chip.right() - 12, chip.height()
             )
-            painter.drawText(
-                rest, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), facts
-            )
+            _draw_static(painter, self._facts, rest, right=True)
 
     def _paint_progress(
         self, painter: QPainter, view: NodeRunView, color: QColor, rect: QRectF
@@ -268,6 +291,28 @@ class RunOverlay(QGraphicsItem):
                 int(Qt.AlignmentFlag.AlignCenter),
                 f"+{view.more}",
             )
+
+
+def _static(text: str, *, bold: bool = False) -> QStaticText:
+    """``text`` laid out once in the overlay's font (13 px, bold for the badge row)."""
+    static = QStaticText(text)
+    static.setTextFormat(Qt.TextFormat.PlainText)
+    static.prepare(font=_font(13, bold))
+    return static
+
+
+def _draw_static(
+    painter: QPainter, text: QStaticText, rect: QRectF, *, left: bool = False, right: bool = False
+) -> None:
+    """Draw ``text`` centred vertically in ``rect``: centred, or against its left or right."""
+    size = text.size()
+    if left:
+        x = rect.left()
+    elif right:
+        x = rect.right() - size.width()
+    else:
+        x = rect.left() + (rect.width() - size.width()) / 2
+    painter.drawStaticText(QPointF(x, rect.top() + (rect.height() - size.height()) / 2), text)
 
 
 def _panel_height(view: NodeRunView | None) -> float:
@@ -348,22 +393,56 @@ def overlay_scene_rect(card: Any) -> QRectF:
 class RunViews:
     """The run results shown on the canvas, kept by node id so they outlive rebuilt cards.
 
-    ``card_of`` finds a node's card (``None`` when it has none yet).
+    ``card_of`` finds a node's card (``None`` when it has none yet). A change of
+    many nodes at once (a run starting: every node QUEUED; a past run chosen) is
+    put on the cards :data:`SLICE` nodes per event-loop iteration, so drawing a
+    hundred overlays never holds the GUI thread in one go; :meth:`get` tells the
+    new state at once. ``context`` owns the timer of the later slices.
     """
 
-    def __init__(self, card_of: Callable[[str], Any | None]) -> None:
+    def __init__(
+        self, card_of: Callable[[str], Any | None], context: QObject | None = None
+    ) -> None:
         self._card_of = card_of
+        self._context = context
         self._views: dict[str, NodeRunView] = {}
+        self._pending: dict[str, None] = {}  # node ids still to put on their cards, in order
+        self._scheduled = False
 
     def set(self, views: dict[str, NodeRunView], *, replace: bool = False) -> None:
         """Show ``views``; with ``replace`` every node not in ``views`` loses its results."""
+        # The new results first, then the nodes losing theirs, then what was waiting.
+        pending = dict.fromkeys(views)
         if replace:
-            for node_id in set(self._views) - set(views):
+            for node_id in [i for i in self._views if i not in views]:
                 self._views.pop(node_id)
-                self.apply(node_id)
-        for node_id, view in views.items():
-            self._views[node_id] = view
+                pending[node_id] = None
+        pending.update(self._pending)
+        self._pending = pending
+        self._views.update(views)
+        if len(self._pending) <= SLICE:
+            self._flush()  # the usual case (a few nodes changed): at once
+        else:
+            self._schedule()  # not on top of whatever the caller is doing
+
+    def _flush(self) -> None:
+        for node_id in list(self._pending)[:SLICE]:
+            del self._pending[node_id]
             self.apply(node_id)
+        if self._pending:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            if self._context is not None:
+                QTimer.singleShot(0, self._context, self._next_slice)
+            else:
+                QTimer.singleShot(0, self._next_slice)
+
+    def _next_slice(self) -> None:
+        self._scheduled = False
+        self._flush()
 
     def get(self, node_id: str) -> NodeRunView | None:
         """What is shown of ``node_id``'s run (``None``: nothing)."""
@@ -377,6 +456,7 @@ class RunViews:
 
     def apply_all(self) -> None:
         """Put every kept result on its current card (after the cards were rebuilt)."""
+        self._pending.clear()
         for node_id in self._views:
             self.apply(node_id)
 

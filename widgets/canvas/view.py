@@ -91,7 +91,7 @@ class CanvasView(QWidget):
         self._viewer.judge = self._gestures.judge_items
         self._selection: list[str] = []
         self._fit_pending = True
-        self._runs = RunViews(self._mapper.card)
+        self._runs = RunViews(self._mapper.card, self)
         #: Actions the context menu offers for the selected nodes (Run from here …).
         self.node_actions: list[QAction] = []
 

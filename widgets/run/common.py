@@ -1,9 +1,17 @@
-"""Shared look of the run widgets: state colours and icons, and how times and credits read."""
+"""Shared look of the run widgets: state colours and icons, and how times and credits read.
+
+The ``format_*`` functions are the one way the studio writes durations, credits and
+clock times: the canvas badges, the run panel, the timeline, the inspector, the
+run history and the status bar all use them, so the same run reads the same
+everywhere ("420 ms", "1.2 s", "1 min 05 s"; "2 credits", or "2 cr" where space
+is tight).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from decimal import ROUND_HALF_UP, Decimal
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
@@ -112,12 +120,28 @@ def format_number(value: float) -> str:
     """``4`` -> ``"4"``, ``2.5`` -> ``"2.5"``, ``0.125`` -> ``"0.13"``, thousands with commas."""
     if float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    # Half up, as people round (binary floats and f-strings round 0.125 down).
+    rounded = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{rounded:,}".rstrip("0").rstrip(".")
 
 
-def format_credits(credits: float) -> str:
-    """``"1 credit"``, ``"12.5 credits"``."""
+def format_credits(credits: float, *, short: bool = False) -> str:
+    """``"1 credit"``, ``"12.5 credits"``; with ``short`` (canvas badges) ``"12.5 cr"``."""
+    if short:
+        return f"{format_number(credits)} cr"
     return f"{format_number(credits)} credit{'' if credits == 1 else 's'}"
+
+
+def format_position(ms: float | None) -> str:
+    """A playback position as media players show it: ``"0:07"``, ``"12:03"``, ``"1:02:03"``."""
+    if ms is None or math.isnan(ms) or ms < 0:
+        return "0:00"
+    whole = int(ms // 1000)
+    hours, rest = divmod(whole, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
 
 
 def format_clock(at: float | None, *, millis: bool = False) -> str:

@@ -1,20 +1,23 @@
 """The node inspector: one node of a run in full — state, timing, credits, error, inputs, outputs.
 
 The inspector does no I/O. The app hands it a :class:`~engine.executor.record.NodeRecord`,
-optionally the inputs the node received (encoded values, as in records) and a
+optionally the inputs the node received (encoded values, as in records), a
 *resolver*: a callable that turns an artifact id into a ``QImage`` (or ``None`` when
 the picture is not available), e.g. reading the local artifact store or a cache of
-images downloaded from a server. Saving and opening media are requests the app
-fulfils (:attr:`NodeInspector.save_requested`, :attr:`NodeInspector.open_requested`).
+images downloaded from a server, a *media resolver* turning an audio or video
+artifact id into a URL to play, and the seeds the node ran with. Saving and opening
+media and reusing a seed are requests the app fulfils
+(:attr:`NodeInspector.save_requested`, :attr:`NodeInspector.open_requested`,
+:attr:`NodeInspector.seed_requested`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -42,10 +45,14 @@ from widgets.run.common import (
     state_icon,
     state_label,
 )
+from widgets.run.seeds import RunSeed, SeedRows
 from widgets.run.viewers import ImageViewer, JsonViewer, MediaInfoViewer, TextViewer
 
 #: Turns an artifact id into a picture; ``None`` when it is not available.
 ImageResolver = Callable[[str], QImage | None]
+#: Turns an audio or video artifact id into a URL to play; ``None`` when it cannot.
+MediaResolver = Callable[[str], QUrl | None]
+
 
 _IMAGE_KINDS = (PortType.IMAGE, PortType.MASK)
 _THUMB = QSize(112, 64)
@@ -191,12 +198,15 @@ class NodeInspector(QWidget):
     save_requested = Signal(str, str)
     #: "Open with system player" on audio/video: ``artifact_id``.
     open_requested = Signal(str)
+    #: "Use this seed": ``(node_id, param, value)``; the app sets it (an undo step).
+    seed_requested = Signal(str, str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("nodeInspector")
         self._node: NodeRecord | None = None
         self._resolve: ImageResolver | None = None
+        self._media: MediaResolver | None = None
         self._inputs: dict[str, Any] | None = None
         self._viewers: dict[str, QWidget] = {}
 
@@ -238,6 +248,9 @@ class NodeInspector(QWidget):
             self._fact_values[name] = value
         facts.setColumnMinimumWidth(1, 150)
         facts.setColumnStretch(4, 1)
+
+        self._seed_box = SeedRows(self)
+        self._seed_box.seed_requested.connect(self._request_seed)
 
         self._message = muted(QLabel(self))
         self._message.setWordWrap(True)
@@ -285,6 +298,7 @@ class NodeInspector(QWidget):
         body.setSpacing(8)
         body.addLayout(head)
         body.addLayout(facts)
+        body.addWidget(self._seed_box)
         body.addWidget(self._message)
         body.addWidget(self._error)
         body.addWidget(self._tabs, 1)
@@ -302,20 +316,28 @@ class NodeInspector(QWidget):
         node: NodeRecord | None,
         resolve: ImageResolver | None = None,
         inputs: Mapping[str, Any] | None = None,
+        *,
+        media: MediaResolver | None = None,
+        seeds: Sequence[RunSeed] = (),
     ) -> None:
         """Show ``node`` (``None``: nothing selected).
 
         ``resolve`` maps an artifact id to a ``QImage`` for image outputs and batch
-        thumbnails. ``inputs`` are the values the node received, port name to encoded
-        value (as in records); the Inputs tabs are left out when it is ``None``.
+        thumbnails, and to a poster for audio and video (a first frame, a waveform).
+        ``media`` maps an audio or video artifact id to the URL the player plays.
+        ``inputs`` are the values the node received, port name to encoded value (as in
+        records); the Inputs tabs are left out when it is ``None``. ``seeds`` are the
+        seed parameters the node ran with, each offered with "Use this seed".
 
         Showing a newer record of the same node with the same outputs, inputs and
-        resolver (a live run) updates state, timing and error but keeps the viewers, so zoom,
-        scroll and the chosen tab survive.
+        resolvers (a live run) updates state, timing and error but keeps the viewers, so
+        zoom, scroll, playback and the chosen tab survive.
         """
-        previous, previous_inputs, previous_resolve = self._node, self._inputs, self._resolve
+        previous, previous_inputs = self._node, self._inputs
+        previous_resolve, previous_media = self._resolve, self._media
         self._node = node
         self._resolve = resolve
+        self._media = media
         self._inputs = dict(inputs) if inputs is not None else None
         self._body.setVisible(node is not None)
         self._empty.setVisible(node is None)
@@ -326,9 +348,11 @@ class NodeInspector(QWidget):
             and previous.outputs == node.outputs
             and previous_inputs == self._inputs
             and previous_resolve == resolve
+            and previous_media == media
         )
         if not keep:
             self._clear_viewers()
+        self._seed_box.set_seeds(tuple(seeds) if node is not None else ())
         if node is None:
             return
         self._title.setText(node.label or node.node_id)
@@ -370,6 +394,10 @@ class NodeInspector(QWidget):
             return ""
         return f"{self._error_kind.text()}: {self._error_message.text()}"
 
+    def seeds(self) -> SeedRows:
+        """The seed rows ("Use this seed")."""
+        return self._seed_box
+
     def error_details_text(self) -> str:
         """The error's details as shown (JSON), or ``""``."""
         return self._error_details.text() if not self._error.isHidden() else ""
@@ -393,6 +421,10 @@ class NodeInspector(QWidget):
             self._tabs.removeTab(0)
             if page is not None:
                 page.deleteLater()
+
+    def _request_seed(self, param: str, value: int) -> None:
+        if self._node is not None:
+            self.seed_requested.emit(self._node.node_id, param, value)
 
     def _fill_facts(self, node: NodeRecord) -> None:
         values = {
@@ -442,11 +474,12 @@ class NodeInspector(QWidget):
                 viewer = ImageViewer(value, image, stem)
                 viewer.save_requested.connect(self.save_requested)
                 return viewer
-            # a resolver may offer a poster frame for a video (None otherwise)
-            poster = None
-            if value.kind == PortType.VIDEO and self._resolve is not None:
-                poster = self._resolve(value.id)
-            media = MediaInfoViewer(value, stem, poster)
+            # a resolver may offer a poster: a video's frame, a sound's waveform
+            poster = source = None
+            if value.kind in (PortType.VIDEO, PortType.AUDIO):
+                poster = self._resolve(value.id) if self._resolve is not None else None
+                source = self._media(value.id) if self._media is not None else None
+            media = MediaInfoViewer(value, stem, poster, source=source)
             media.save_requested.connect(self.save_requested)
             media.open_requested.connect(self.open_requested)
             return media

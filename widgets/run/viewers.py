@@ -1,12 +1,10 @@
-"""Output viewers for the node inspector: image (zoom and pan), text, JSON and media facts.
+"""Output viewers for the node inspector: image (zoom and pan), text, JSON and media.
 
 Viewers show what they are given and never read files: images arrive as ``QImage``
-through the resolver the app passes to :class:`~widgets.run.inspector.NodeInspector`.
+through the resolver the app passes to :class:`~widgets.run.inspector.NodeInspector`,
+audio and video as a URL the app resolved (played by
+:class:`~widgets.run.player.MediaPlayerView`, with QtMultimedia from PySide6-Addons).
 Saving and opening in a system player are requests (signals) the app carries out.
-
-PySide6-Essentials, which this project depends on, ships without QtMultimedia, so
-audio and video are shown as their facts (duration, size, codec) with "Open with
-system player" rather than embedded playback.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QFontDatabase, QImage, QPainter, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +35,7 @@ from engine.catalog.spec import PortType
 from engine.values import Artifact
 from widgets.node_header import muted
 from widgets.run.common import format_duration, format_number
+from widgets.run.player import MediaPlayerView
 
 _MIN_ZOOM = 0.02
 _MAX_ZOOM = 32.0
@@ -243,7 +242,13 @@ class ImageViewer(QWidget):
 
 
 class MediaInfoViewer(QWidget):
-    """Audio, video or 3D output: its facts, "Open with system player" and "Save as…"."""
+    """Audio, video or 3D output: a player (audio, video), its facts, "Open with system
+    player" and "Save as…".
+
+    ``source`` is the file's URL for playback (``None``: not on this machine);
+    ``poster`` a picture shown when the file cannot be played here (a video's
+    first frame; for audio, its waveform, also shown while it plays).
+    """
 
     #: "Open with system player" was pressed: ``artifact_id``.
     open_requested = Signal(str)
@@ -256,13 +261,22 @@ class MediaInfoViewer(QWidget):
         stem: str,
         poster: QImage | None = None,
         parent: QWidget | None = None,
+        *,
+        source: QUrl | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mediaViewer")
         self.artifact = artifact
+        self.player: MediaPlayerView | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        if poster is not None and not poster.isNull():
+        playable = artifact.kind in (PortType.AUDIO, PortType.VIDEO)
+        if playable and source is not None:
+            self.player = MediaPlayerView(
+                source, video=artifact.kind == PortType.VIDEO, poster=poster, parent=self
+            )
+            layout.addWidget(self.player, 1)
+        elif poster is not None and not poster.isNull():
             picture = QLabel(self)
             picture.setObjectName("mediaPoster")
             picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -284,8 +298,8 @@ class MediaInfoViewer(QWidget):
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(key, text)
         layout.addLayout(form)
-        if artifact.kind in (PortType.AUDIO, PortType.VIDEO):
-            note = muted(QLabel("Plays in your system player.", self))
+        if playable and source is None:
+            note = muted(QLabel("The file is not on this machine: it cannot play here.", self))
             note.setObjectName("mediaNote")
             layout.addWidget(note)
         buttons = QHBoxLayout()
@@ -300,7 +314,8 @@ class MediaInfoViewer(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        layout.addStretch(1)
+        if self.player is None:
+            layout.addStretch(1)
 
 
 class TextViewer(QWidget):
