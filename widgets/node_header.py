@@ -6,8 +6,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.catalog.spec import NodeSpec, PricingUnit
@@ -30,6 +30,29 @@ def muted(label: QLabel) -> QLabel:
     """Draw ``label`` in the theme's secondary text colour (follows the palette)."""
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when narrower than its text, instead of
+    widening its panel; :meth:`text` stays the whole text."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), 48), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            self.foregroundRole(),
+        )
 
 
 def problem_line(violation: Violation) -> str:

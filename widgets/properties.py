@@ -35,6 +35,7 @@ from engine.workflow import Node
 from widgets.commands import SetLabelCommand, SetParamCommand
 from widgets.document import WorkflowDocument
 from widgets.node_header import (
+    ElidedLabel,
     NodeHeader,
     muted,
     problem_line,
@@ -408,9 +409,8 @@ class PropertiesPanel(QWidget):
             reset = _reset_button(f"Reset to default ({default})")
             reset.clicked.connect(lambda _=False, name=name: self._commit(name, None, False))
         else:
-            status = muted(QLabel())
+            status = muted(ElidedLabel())  # a long source name must not widen the panel
             status.setObjectName("portStatus")
-            status.setWordWrap(True)  # a long source name must not widen the panel
         note = muted(QLabel())
         note.setObjectName("fieldNote")
         note.setWordWrap(True)

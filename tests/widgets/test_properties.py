@@ -470,3 +470,34 @@ def test_fields_are_never_cut_off_at_the_right_edge(qtbot: QtBot, node_type: str
     for editor in editors:
         right = editor.mapTo(viewport, QPoint(editor.width(), 0)).x()
         assert right <= viewport.width(), f"{editor.objectName()} ends at {right}"
+
+
+def test_a_long_source_name_is_elided_not_widening_the_panel(qtbot: QtBot) -> None:
+    from engine.catalog.registry import default_catalog
+
+    long_label = "A picture source with a very long and descriptive name indeed"
+    document = WorkflowDocument(
+        Workflow(
+            nodes=[
+                Node(id="src", type="input.image", label=long_label, data={"name": "src"}),
+                Node(id="grid", type="image.grid"),
+            ],
+            edges=[
+                Edge(
+                    id="e1",
+                    source="src",
+                    sourceHandle="image",
+                    target="grid",
+                    targetHandle="images",
+                )
+            ],
+        )
+    )
+    panel = PropertiesPanel(document, QUndoStack(), default_catalog())
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_node("grid")
+    (status,) = panel.findChildren(QLabel, "portStatus")
+    assert long_label in status.text()  # the whole text is kept (and read by tests, a11y)
+    assert status.minimumSizeHint().width() < status.fontMetrics().horizontalAdvance(long_label)
+    assert panel.minimumSizeHint().width() < 400
