@@ -86,6 +86,30 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+async def _refuse_internal(url: str, provider: str) -> None:
+    """On a server (a confined run), a server address typed into a workflow must be
+    public: no loopback, private, link-local or otherwise internal address, so a
+    workflow cannot make the server call its own network. Servers the operator
+    configures (``PATCHBAY_<NAME>_BASE_URL``) are not typed into workflows and may be
+    internal. The name is resolved here; a host whose DNS answer changes between this
+    check and the request (DNS rebinding) is not covered."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    except (OSError, ValueError):
+        addresses = set()  # unresolvable: the request fails on its own, with its message
+    internal = sorted(
+        str(a) for a in addresses if not a.is_global or a.is_multicast or a.is_reserved
+    )
+    if internal:
+        raise PermanentNodeError(
+            f"this server does not call internal addresses typed into a workflow "
+            f"({host} is {internal[0]}); ask the operator to configure that server instead",
+            details={"code": "internal_address", "provider": provider, "host": host},
+        )
+
+
 def usable_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` without empty values: an empty text field means "not set"."""
     return {k: v for k, v in params.items() if v is not None and v != ""}
@@ -215,6 +239,8 @@ class ServerProvider(Provider):
         """Point this provider at the run's server and pick its key (module docstring)."""
         self.entry_label = _text(call.spec.provider_options.get("label"))
         self.target = self._resolve_target(call)
+        if call.ctx.confined and self.target.from_workflow:
+            await _refuse_internal(self.target.base_url, self.name)
         self.base_url = self.target.base_url
         await self._choose_key(call)
         self._key_allowed = self.target.trusted

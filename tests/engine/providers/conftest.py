@@ -187,6 +187,8 @@ def context(
     store: ArtifactStore,
     params: Mapping[str, Any],
     progress: list[tuple[float, str | None]] | None = None,
+    *,
+    confined: bool = False,
 ) -> NodeContext:
     sink = progress if progress is not None else []
     return NodeContext(
@@ -195,6 +197,7 @@ def context(
         params=spec.resolved_params(dict(params)),
         artifacts=store,
         report_progress=lambda fraction, message=None: sink.append((fraction, message)),
+        confined=confined,
     )
 
 
@@ -203,10 +206,13 @@ async def run_node(
     store: ArtifactStore,
     params: Mapping[str, Any],
     inputs: Mapping[str, Any] | None = None,
+    *,
+    confined: bool = False,
 ) -> NodeRun:
-    """Run ``spec`` through :func:`make_hosted_node` (fast polling), as the executor would."""
+    """Run ``spec`` through :func:`make_hosted_node` (fast polling), as the executor would
+    (``confined``: as the server runs it)."""
     run = NodeRun()
-    ctx = context(spec, store, params, run.progress)
+    ctx = context(spec, store, params, run.progress, confined=confined)
     implementation = make_hosted_node(spec, poll=FAST_POLL)
     merged = {p.name: ctx.params[p.name] for p in spec.inputs if p.name in ctx.params}
     merged.update(inputs or {})

@@ -442,6 +442,31 @@ async def test_a_local_server_needs_no_key_and_gets_none(
     assert set(request.json) == {"model", "messages"}
 
 
+async def test_on_a_server_a_workflow_cannot_point_a_node_at_an_internal_address(
+    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.providers.common import _refuse_internal
+
+    with OpenAIDouble(key=None) as ollama:
+        params = {"prompt": "hi", "base_url": ollama.origin, "model": "qwen3"}
+        with pytest.raises(PermanentNodeError) as caught:
+            await run_node(_spec("local"), store, params, confined=True)
+        assert ollama.calls("POST") == []  # refused before any request
+        assert caught.value.details["code"] == "internal_address"
+        assert "127.0.0.1" in caught.value.message
+
+        # A server the operator configured may be internal: it is not typed into a workflow.
+        monkeypatch.setenv("PATCHBAY_OPENAI_BASE_URL", ollama.origin)
+        configured = {"prompt": "hi", "model": "qwen3"}
+        run = await run_node(_spec("local"), store, configured, confined=True)
+        assert run.outputs == {"text": "echo: hi"}
+
+    for internal in ("http://10.0.0.7:8188", "http://169.254.169.254", "http://[::1]:11434"):
+        with pytest.raises(PermanentNodeError):
+            await _refuse_internal(internal, "openai")
+    await _refuse_internal("https://93.184.216.34/v1", "openai")  # a public address passes
+
+
 async def test_a_key_is_never_sent_to_a_server_named_in_the_workflow(
     openai: OpenAIDouble, store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
