@@ -67,9 +67,9 @@ class WindowActions:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _add(
+    def add(
         self,
-        menu: QMenu,
+        menu: QMenu | None,
         name: str,
         text: str,
         slot: Callable[[], object] | None,
@@ -80,6 +80,11 @@ class WindowActions:
         tip: str = "",
         action: QAction | None = None,
     ) -> QAction:
+        """A window action named ``name`` (``window.action(name)``), in ``menu`` if given.
+
+        Its tooltip is ``tip`` (or the text) with the shortcut; ``canvas`` actions
+        only fire while the canvas has focus.
+        """
         action = action or QAction(text, self._window)
         action.setObjectName(f"action_{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
@@ -97,14 +102,15 @@ class WindowActions:
         action.setStatusTip(tip)
         if icon:
             self.icons[name] = icon
-        menu.addAction(action)
+        if menu is not None:
+            menu.addAction(action)
         self.by_name[name] = action
         return action
 
     def add_panel_toggle(self, name: str, dock: QDockWidget, key: str) -> QAction:
         """List ``dock`` under View > Panels with a shortcut (also for docks made later)."""
         toggle = dock.toggleViewAction()
-        return self._add(self.panels_menu, name, dock.windowTitle(), None, [key], action=toggle)
+        return self.add(self.panels_menu, name, dock.windowTitle(), None, [key], action=toggle)
 
     def _menu(self, title: str) -> QMenu:
         menu = self._window.menuBar().addMenu(title)
@@ -116,65 +122,65 @@ class WindowActions:
     def _build_file(self) -> None:
         w = self._window
         m = self._menu("&File")
-        self._add(m, "new", "&New", w.controller.new, [Std.New], icon="new")
-        self._add(m, "new_window", "New &Window", w.new_window, ["Ctrl+Shift+N"])
-        self._add(m, "open", "&Open…", w.controller.open, [Std.Open], icon="open")
+        self.add(m, "new", "&New", w.controller.new, [Std.New], icon="new")
+        self.add(m, "new_window", "New &Window", w.new_window, ["Ctrl+Shift+N"])
+        self.add(m, "open", "&Open…", w.controller.open, [Std.Open], icon="open")
         m.addMenu(self.recent_menu)
-        self._add(m, "start_page", "Start &Page", w.show_start_page, [])
+        self.add(m, "start_page", "Start &Page", w.show_start_page, [])
         m.addSeparator()
-        self._add(m, "save", "&Save", w.controller.save, [Std.Save], icon="save")
-        self._add(m, "save_as", "Save &As…", w.controller.save_as, ["Ctrl+Shift+S"])
-        self._add(m, "revert", "Re&vert to Saved", w.controller.revert, [])
+        self.add(m, "save", "&Save", w.controller.save, [Std.Save], icon="save")
+        self.add(m, "save_as", "Save &As…", w.controller.save_as, ["Ctrl+Shift+S"])
+        self.add(m, "revert", "Re&vert to Saved", w.controller.revert, [])
         m.addSeparator()
-        self._add(m, "close", "&Close Window", w.close, [Std.Close])
-        self._add(m, "quit", "&Quit", w.quit_application, ["Ctrl+Q"])
+        self.add(m, "close", "&Close Window", w.close, [Std.Close])
+        self.add(m, "quit", "&Quit", w.quit_application, ["Ctrl+Q"])
 
     def _build_edit(self) -> None:
         w = self._window
         m = self._menu("&Edit")
         undo = w.undo_stack.createUndoAction(w, "&Undo")
         redo = w.undo_stack.createRedoAction(w, "&Redo")
-        self._add(m, "undo", "&Undo", None, [Std.Undo], icon="undo", action=undo)
-        self._add(m, "redo", "&Redo", None, ["Ctrl+Shift+Z", "Ctrl+Y"], icon="redo", action=redo)
+        self.add(m, "undo", "&Undo", None, [Std.Undo], icon="undo", action=undo)
+        self.add(m, "redo", "&Redo", None, ["Ctrl+Shift+Z", "Ctrl+Y"], icon="redo", action=redo)
         history = w.history_dock.toggleViewAction()
         history.setText("Undo &History")
-        self._add(m, "history", "Undo &History", None, ["Ctrl+H"], action=history)
+        self.add(m, "history", "Undo &History", None, ["Ctrl+H"], action=history)
         m.addSeparator()
-        self._add(m, "cut", "Cu&t", w.editing.cut, [Std.Cut], canvas=True)
-        self._add(m, "copy", "&Copy", w.editing.copy, [Std.Copy], canvas=True)
-        self._add(m, "paste", "&Paste", w.editing.paste, [Std.Paste], canvas=True)
-        self._add(m, "duplicate", "D&uplicate", w.canvas.duplicate, ["Ctrl+D"], canvas=True)
-        self._add(m, "delete", "&Delete", w.canvas.delete_selection, ["Del"], canvas=True)
+        self.add(m, "cut", "Cu&t", w.editing.cut, [Std.Cut], canvas=True)
+        self.add(m, "copy", "&Copy", w.editing.copy, [Std.Copy], canvas=True)
+        self.add(m, "paste", "&Paste", w.editing.paste, [Std.Paste], canvas=True)
+        self.add(m, "duplicate", "D&uplicate", w.canvas.duplicate, ["Ctrl+D"], canvas=True)
+        self.add(m, "delete", "&Delete", w.canvas.delete_selection, ["Del"], canvas=True)
         m.addSeparator()
-        self._add(m, "select_all", "Select &All", w.canvas.select_all, [Std.SelectAll], canvas=True)
-        self._add(
+        self.add(m, "select_all", "Select &All", w.canvas.select_all, [Std.SelectAll], canvas=True)
+        self.add(
             m, "deselect", "Select &None", w.canvas.clear_selection, ["Ctrl+Shift+A"], canvas=True
         )
         m.addSeparator()
         quick_add, tip = w.editing.quick_add_at_cursor, "Add a node at the cursor"
-        self._add(
+        self.add(
             m, "add_node", "Add &Node…", quick_add, ["Tab"], canvas=True, icon="add-node", tip=tip
         )
-        self._add(m, "find_type", "&Find Node Type…", w.focus_palette_search, [Std.Find])
+        self.add(m, "find_type", "&Find Node Type…", w.focus_palette_search, [Std.Find])
         m.addSeparator()
-        self._add(
+        self.add(
             m, "group", "&Group", w.canvas.group_selection, ["Ctrl+G"], canvas=True, icon="group"
         )
-        self._add(m, "ungroup", "U&ngroup", w.canvas.ungroup, ["Ctrl+Shift+G"], canvas=True)
+        self.add(m, "ungroup", "U&ngroup", w.canvas.ungroup, ["Ctrl+Shift+G"], canvas=True)
 
     def _build_arrange(self) -> None:
         w = self._window
         m = self._menu("&Arrange")
         for mode, text, key in ALIGN_ITEMS:
             align = partial(w.canvas.align, mode)
-            self._add(m, f"align_{mode.value}", text, align, [key], canvas=True)
+            self.add(m, f"align_{mode.value}", text, align, [key], canvas=True)
         m.addSeparator()
         for axis, text, key in DISTRIBUTE_ITEMS:
             spread = partial(w.canvas.distribute, axis)
-            self._add(m, f"distribute_{axis.value}", text, spread, [key], canvas=True)
+            self.add(m, f"distribute_{axis.value}", text, spread, [key], canvas=True)
         m.addSeparator()
         layout, tip = w.canvas.auto_layout, "Lay out the selection (or the whole graph)"
-        self._add(
+        self.add(
             m,
             "auto_layout",
             "Auto-&Layout",
@@ -189,18 +195,18 @@ class WindowActions:
         w = self._window
         m = self._menu("&View")
         c = w.canvas
-        self._add(m, "zoom_fit", "Zoom to &Fit", c.zoom_to_fit, ["F"], canvas=True, icon="zoom-fit")
-        self._add(
+        self.add(m, "zoom_fit", "Zoom to &Fit", c.zoom_to_fit, ["F"], canvas=True, icon="zoom-fit")
+        self.add(
             m, "zoom_selection", "Zoom to &Selection", c.zoom_to_selection, ["Shift+F"], canvas=True
         )
-        self._add(m, "zoom_in", "Zoom &In", c.zoom_in, [Std.ZoomIn, "Ctrl+="], icon="zoom-in")
-        self._add(m, "zoom_out", "Zoom &Out", c.zoom_out, [Std.ZoomOut], icon="zoom-out")
-        self._add(m, "zoom_reset", "&Actual Size", c.zoom_reset, ["Ctrl+0"])
+        self.add(m, "zoom_in", "Zoom &In", c.zoom_in, [Std.ZoomIn, "Ctrl+="], icon="zoom-in")
+        self.add(m, "zoom_out", "Zoom &Out", c.zoom_out, [Std.ZoomOut], icon="zoom-out")
+        self.add(m, "zoom_reset", "&Actual Size", c.zoom_reset, ["Ctrl+0"])
         m.addSeparator()
-        minimap = self._add(m, "minimap", "&Minimap", None, ["Ctrl+Shift+M"], icon="minimap")
+        minimap = self.add(m, "minimap", "&Minimap", None, ["Ctrl+Shift+M"], icon="minimap")
         minimap.setCheckable(True)
         minimap.toggled.connect(w.canvas.set_minimap_visible)
-        legend = self._add(m, "legend", "Port &Legend", None, ["Ctrl+Shift+L"], icon="legend")
+        legend = self.add(m, "legend", "Port &Legend", None, ["Ctrl+Shift+L"], icon="legend")
         legend.setCheckable(True)
         legend.toggled.connect(w.canvas.set_legend_visible)
         m.addSeparator()
@@ -213,22 +219,22 @@ class WindowActions:
             self.add_panel_toggle(name, dock, key)
         themes = m.addMenu("&Theme")
         for theme, text in ((ThemeName.DARK, "&Dark"), (ThemeName.LIGHT, "&Light")):
-            action = self._add(themes, f"theme_{theme.value}", text, partial(w.set_theme, theme))
+            action = self.add(themes, f"theme_{theme.value}", text, partial(w.set_theme, theme))
             action.setCheckable(True)
             self.theme_group.addAction(action)
         m.addSeparator()
-        full = self._add(m, "full_screen", "F&ull Screen", w.toggle_full_screen, [Std.FullScreen])
+        full = self.add(m, "full_screen", "F&ull Screen", w.toggle_full_screen, [Std.FullScreen])
         full.setCheckable(True)
 
     def _build_help(self) -> None:
         w = self._window
         m = self._menu("&Help")
-        self._add(m, "getting_started", "&Getting Started", w.show_getting_started)
-        self._add(m, "shortcuts", "&Keyboard Shortcuts", w.show_shortcuts, ["Ctrl+/", "F1"])
+        self.add(m, "getting_started", "&Getting Started", w.show_getting_started)
+        self.add(m, "shortcuts", "&Keyboard Shortcuts", w.show_shortcuts, ["Ctrl+/", "F1"])
         m.addSeparator()
-        self._add(m, "open_log_folder", "Open &Log Folder", w.open_log_folder)
+        self.add(m, "open_log_folder", "Open &Log Folder", w.open_log_folder)
         m.addSeparator()
-        self._add(m, "about", "&About Patchbay Studio", w.show_about)
+        self.add(m, "about", "&About Patchbay Studio", w.show_about)
 
     def _build_toolbar(self) -> QToolBar:
         bar = QToolBar("Toolbar", self._window)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QToolButton
 
 from app.media_previews import MediaPreviews
@@ -233,18 +233,10 @@ class RunController(QObject):
 
     # -- building -----------------------------------------------------------------
 
-    def _action(self, name: str, text: str, keys: list[str], slot: object, tip: str) -> QAction:
-        action = QAction(text, self._window)
-        action.setObjectName(f"action_{name}")
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        if callable(slot):
-            action.triggered.connect(lambda _checked=False: slot())
-        self._window.addAction(action)
-        self._window.commands.by_name[name] = action
-        return action
+    def _action(
+        self, name: str, text: str, keys: list[str], slot: Callable[[], object] | None, tip: str
+    ) -> QAction:
+        return self._window.commands.add(None, name, text, slot, keys, tip=tip)
 
     def _build_actions(self) -> None:
         menu = QMenu("&Run", self._window)
@@ -252,7 +244,7 @@ class RunController(QObject):
         help_menu = self._window.commands.menus[-1]
         bar.insertMenu(help_menu.menuAction(), menu)
         self._window.commands.menus.insert(len(self._window.commands.menus) - 1, menu)
-        self.run_action = self._action("run", "▶  &Run", ["F5"], self.run, "Run the workflow (F5)")
+        self.run_action = self._action("run", "▶  &Run", ["F5"], self.run, "Run the workflow")
         self.cancel_action = self._action(
             "cancel_run", "■  &Cancel Run", ["Shift+F5", "Esc"], self.cancel, "Stop the run"
         )

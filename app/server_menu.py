@@ -8,10 +8,11 @@ before the Help menu, and a status-bar field: "Published · up to date",
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton
 
 from app.publish_dialog import publish_state, show_publish_dialog
@@ -92,18 +93,6 @@ class ServerCommands(QObject):
         self.indicator.show()
 
     def _action(
-        self, name: str, text: str, slot: object, tip: str, key: str | None = None
+        self, name: str, text: str, slot: Callable[[], object], tip: str, key: str | None = None
     ) -> QAction:
-        action = QAction(text, self._window)
-        action.setObjectName(f"action_{name}")
-        if key:
-            action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        if callable(slot):
-            action.triggered.connect(lambda _checked=False: slot())
-        self._window.addAction(action)
-        self._window.commands.by_name[name] = action
-        self.menu.addAction(action)
-        return action
+        return self._window.commands.add(self.menu, name, text, slot, [key] if key else [], tip=tip)
