@@ -31,7 +31,8 @@ __all__ = ["make_hosted_node", "missing_key_message"]
 def missing_key_message(provider: str, reference: str) -> str:
     """What a user reads when a hosted node has no key."""
     return (
-        f"No API key for {provider}: set {reference} or add it in Settings, or run in preview mode"
+        f"No API key for {provider}: set the {reference} environment variable or store it in "
+        f"the OS keyring (python -m keyring set patchbay {reference}), or run in preview mode"
     )
 
 

@@ -49,7 +49,8 @@ async def test_a_missing_key_fails_before_any_request(
     assert node.status == NodeState.FAILED and node.attempts == 1
     assert node.error is not None and node.error.kind == ErrorKind.PERMANENT
     assert node.error.message == (
-        "No API key for fal: set FAL_KEY or add it in Settings, or run in preview mode"
+        "No API key for fal: set the FAL_KEY environment variable or store it in "
+        "the OS keyring (python -m keyring set patchbay FAL_KEY), or run in preview mode"
     )
     assert node.error.details == {
         "code": "missing_credential",
@@ -81,7 +82,7 @@ async def test_a_node_may_name_its_own_credential(
     spec = fal_flux_spec(
         provider_options={"credential": "TEAM_FAL_KEY", "output_paths": {"image": "images[0]"}}
     )
-    with pytest.raises(PermanentNodeError, match="set TEAM_FAL_KEY or add it in Settings"):
+    with pytest.raises(PermanentNodeError, match="set the TEAM_FAL_KEY environment variable"):
         await run_node(spec, store, {"prompt": "a kite"})
 
     monkeypatch.setenv("TEAM_FAL_KEY", FAL_KEY)

@@ -420,7 +420,8 @@ async def test_without_a_key_openai_itself_is_not_called(store: ArtifactStore) -
         await run_node(_spec("chat"), store, {"prompt": "hi"})
 
     assert caught.value.message == (
-        "No API key for OpenAI: set OPENAI_API_KEY or add it in Settings, or run in preview mode"
+        "No API key for OpenAI: set the OPENAI_API_KEY environment variable or store it in "
+        "the OS keyring (python -m keyring set patchbay OPENAI_API_KEY), or run in preview mode"
     )
     assert caught.value.details["code"] == "missing_credential"
 
@@ -596,8 +597,9 @@ async def test_an_entry_with_its_own_service_uses_its_own_key_and_address(
         with pytest.raises(PermanentNodeError) as caught:
             await run_node(spec, store, {"prompt": "hi"})
         assert caught.value.message == (
-            "No API key for Anthropic: set ANTHROPIC_API_KEY or add it in Settings, "
-            "or run in preview mode"
+            "No API key for Anthropic: set the ANTHROPIC_API_KEY environment variable or store "
+            "it in the OS keyring (python -m keyring set patchbay ANTHROPIC_API_KEY), or run "
+            "in preview mode"
         )
 
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-0123456789")
