@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.remote_runner import RemoteRunner, remote_cache_dir
+from app.run_target import show_server_violations
 from app.server_dialogs import InlineMessage
 from app.server_tasks import ServerTasks, describe_error, open_client
 from app.servers import LINK_KEY, ServerLink, ServerProfile, graph_fingerprint, server_link
 from app.webhook_example import curl_example, example_payload
-from engine.client import Accepted, ClientError, NotFoundError, StoredWorkflow
+from engine.client import Accepted, ClientError, InvalidRequest, NotFoundError, StoredWorkflow
 from engine.paths import default_data_dir
 from engine.workflow import Workflow
 
@@ -297,6 +298,8 @@ class PublishDialog(QDialog):
         return RemoteRunner(profile, key, self._window.catalog, cache)
 
     def _fail(self, profile: ServerProfile, error: ClientError) -> None:
+        if isinstance(error, InvalidRequest) and error.violations:
+            show_server_violations(self._window, profile.name, error.violations)
         text = describe_error(error, profile.name)
         self.message.show_message("error", text)
         self.failed.emit(text)

@@ -39,6 +39,7 @@ from engine.client import (
     ServerUnreachable,
 )
 from engine.paths import default_data_dir
+from engine.validation import Violation
 
 if TYPE_CHECKING:
     from app.run_controller import RunController
@@ -226,16 +227,7 @@ class RunTargets(QObject):
             window.statusBar().showMessage(f"Not enough credits on {name}", 15000)
             return
         elif isinstance(error, InvalidRequest) and error.violations:
-            window.canvas.set_violations(error.violations)
-            window.problems.set_violations(error.violations)
-            window.status.show_violations(error.violations)
-            window.show_problems()
-            count = len(error.violations)
-            window.show_notice(
-                "error",
-                f"{name} refused the workflow: {count} problem{'s' if count != 1 else ''} "
-                "(see Problems)",
-            )
+            show_server_violations(window, name, error.violations)
         elif isinstance(error, RateLimited):
             window.show_notice(
                 "warning",
@@ -268,3 +260,16 @@ class RunTargets(QObject):
         local = self._runs.local_runner
         data_dir = local.data_dir if isinstance(local, LocalRunner) else default_data_dir()
         return remote_cache_dir(data_dir, url)
+
+
+def show_server_violations(window: MainWindow, server: str, violations: list[Violation]) -> None:
+    """A server's 422: its violations on the canvas and in Problems, like local ones."""
+    window.canvas.set_violations(violations)
+    window.problems.set_violations(violations)
+    window.status.show_violations(violations)
+    window.show_problems()
+    count = len(violations)
+    window.show_notice(
+        "error",
+        f"{server} refused the workflow: {count} problem{'s' if count != 1 else ''} (see Problems)",
+    )

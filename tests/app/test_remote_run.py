@@ -27,6 +27,7 @@ from engine.client import ClientRetry
 from engine.executor import ExecutionRecord, ExecutionState, NodeState
 from engine.nodes.base import NodeContext, Outputs
 from engine.validation import ViolationCode
+from engine.workflow import Workflow
 from tests.app.conftest import ScriptedPrompts
 from tests.app.support import write_json
 from tests.conftest import EXAMPLES_DIR
@@ -428,6 +429,36 @@ def test_422_shows_the_servers_violations_on_the_canvas_and_in_problems(
     card = window.canvas.mapper.card("local")
     assert card is not None and card.flagged
     assert f"{SERVER_NAME} refused the workflow" in window.notice_bar.text()
+
+
+def test_publishing_a_workflow_the_server_refuses_shows_its_violations_on_the_canvas(
+    window: MainWindow, qtbot: QtBot, server: Server
+) -> None:
+    document = {
+        "schemaVersion": 1,
+        "name": "Local plugin",
+        "nodes": [
+            {"id": "who", "type": "input.text", "data": {"name": "who", "default": "x"}},
+            {"id": "local", "type": "test.local_only", "data": {}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "who", "sourceHandle": "text", "target": "local",
+             "targetHandle": "text"},
+        ],
+    }  # fmt: skip
+    window.controller.load(Workflow.model_validate(document), None)
+    qtbot.waitUntil(lambda: window.validator.violations() == [], timeout=5000)
+    _add_server(window, server.base_url, server.create_key("publish-422").secret)
+    dialog = window.server_commands.publish()
+    failures: list[str] = []
+    dialog.failed.connect(failures.append)
+    dialog.publish_button.click()
+    qtbot.waitUntil(lambda: bool(failures), timeout=20_000)
+    codes = {(v.code, v.node_id) for v in window.problems.violations()}
+    assert (ViolationCode.UNKNOWN_NODE_TYPE, "local") in codes
+    card = window.canvas.mapper.card("local")
+    assert card is not None and card.flagged
+    dialog.close()
 
 
 def test_an_unreachable_server_keeps_the_choice_and_local_runs_still_work(
