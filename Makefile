@@ -34,8 +34,12 @@ check: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One pytest process per layer: what a Qt test leaves behind (windows, event loops,
+# open sockets) never reaches another layer's tests.
 pytest: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/engine tests/server
+	$(BIN)/python -m pytest tests/widgets
+	$(BIN)/python -m pytest tests/app
 
 headless-test: $(HEADLESS)/.installed
 	PATCHBAY_EXPECT_NO_QT=1 $(HEADLESS)/bin/python -m pytest tests/engine tests/server -p no:cacheprovider; \

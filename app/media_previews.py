@@ -11,12 +11,14 @@ content hash, so a preview never goes stale.
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import logging
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
@@ -92,6 +94,39 @@ def make_preview(kind: PortType, path: Path) -> QImage | None:
     return None
 
 
+class _Relay(QObject):
+    """Carries finished previews from worker threads to the GUI thread.
+
+    One per process and never deleted, so a worker never emits on a QObject that
+    the GUI thread may be destroying (a closing window's :class:`MediaPreviews`).
+    """
+
+    made = Signal(int, str, object)  # (previews key, artifact id, image)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.receivers_by_key: weakref.WeakValueDictionary[int, MediaPreviews] = (
+            weakref.WeakValueDictionary()
+        )
+        self.made.connect(self._route, Qt.ConnectionType.QueuedConnection)
+
+    def _route(self, key: int, artifact_id: str, image: object) -> None:
+        previews = self.receivers_by_key.get(key)
+        if previews is not None and shiboken6.isValid(previews):  # type: ignore[no-untyped-call]
+            previews._arrived(artifact_id, image)
+
+
+_relay: _Relay | None = None
+_keys = itertools.count(1)
+
+
+def _the_relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        _relay = _Relay()  # made on the GUI thread, by the first MediaPreviews
+    return _relay
+
+
 class MediaPreviews(QObject):
     """First frames of videos and waveforms of sounds, made off the GUI thread and cached.
 
@@ -102,7 +137,6 @@ class MediaPreviews(QObject):
 
     ready = Signal(str)
     idle = Signal()
-    _made = Signal(str, object)  # from a worker thread; delivered on the GUI thread
 
     def __init__(self, parent: QObject | None = None, workers: int = WORKERS) -> None:
         super().__init__(parent)
@@ -110,7 +144,9 @@ class MediaPreviews(QObject):
         self._images: dict[str, QImage] = {}
         self._failed: set[str] = set()
         self._pending: dict[str, Future[QImage | None]] = {}
-        self._made.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
+        self._relay = _the_relay()
+        self._key = next(_keys)
+        self._relay.receivers_by_key[self._key] = self
         pool = self._pool
         self.destroyed.connect(lambda *_: pool.shutdown(wait=False, cancel_futures=True))
 
@@ -149,10 +185,10 @@ class MediaPreviews(QObject):
         return bool(self._pending)
 
     def _deliver(self, artifact_id: str, future: Future[QImage | None]) -> None:
-        # On a worker thread: hand the result to the GUI thread.
+        # On a worker thread: hand the result to the GUI thread through the relay,
+        # which outlives every window (this object may be being destroyed now).
         image = None if future.cancelled() or future.exception() else future.result()
-        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-            self._made.emit(artifact_id, image)
+        self._relay.made.emit(self._key, artifact_id, image)
 
     def _arrived(self, artifact_id: str, image: object) -> None:
         self._pending.pop(artifact_id, None)
