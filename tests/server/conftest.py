@@ -50,6 +50,14 @@ def free_port() -> int:
         return port
 
 
+def _die_with_parent() -> None:
+    """In the server process: be sent SIGTERM when the test process dies, even by a
+    crash that runs no fixture teardown (Linux ``PR_SET_PDEATHSIG``)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python -m engine.cli ARGS --data-dir DIR``."""
     return subprocess.run(
@@ -121,6 +129,7 @@ class Server:
             env=_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         log.close()
         deadline = time.monotonic() + timeout
