@@ -14,6 +14,15 @@ os.environ.setdefault("PATCHBAY_DISABLE_KEYRING", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = REPO_ROOT / "resources" / "examples"
+#: The six examples issue 8 names, in its order: the gallery starts with them.
+NAMED_EXAMPLES = (
+    "contact-sheet",
+    "product-to-video",
+    "social-variants",
+    "storyboard",
+    "podcast-clip",
+    "comfyui-txt2img",
+)
 
 
 @pytest.fixture

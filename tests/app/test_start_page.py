@@ -20,16 +20,7 @@ from engine.workflow import load_workflow
 from resources.gallery import example, examples
 from tests.app.conftest import ScriptedPrompts, WindowFactory
 from tests.app.support import write_sample
-from tests.conftest import EXAMPLES_DIR
-
-NAMED = (
-    "contact-sheet",
-    "product-to-video",
-    "social-variants",
-    "storyboard",
-    "podcast-clip",
-    "comfyui-txt2img",
-)
+from tests.conftest import EXAMPLES_DIR, NAMED_EXAMPLES
 
 
 @pytest.fixture
@@ -65,7 +56,7 @@ def test_first_run_without_a_file_shows_the_start_page(
     assert window.start_page.is_shown()
     page = window.start_page.page
     assert len(page.example_ids()) >= 6
-    assert tuple(page.example_ids()[:6]) == NAMED
+    assert tuple(page.example_ids()[:6]) == NAMED_EXAMPLES
     assert page.recent_files() == [recent.resolve()]
     assert not window.palette_dock.isVisible() and not window.properties_dock.isVisible()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from engine.catalog import (
@@ -498,3 +499,28 @@ def assert_local_spec_complete(spec: NodeSpec) -> None:
             assert param.choices and param.default in param.choices
         if param.kind in (ParamKind.NUMBER, ParamKind.INTEGER):
             assert param.minimum is not None and param.maximum is not None, param.name
+
+
+# -- offline runs (the examples' tests) ---------------------------------------------
+
+#: The providers' key variables: an offline run must not find any of them.
+PROVIDER_KEYS = (
+    "FAL_KEY",
+    "REPLICATE_API_TOKEN",
+    "OPENAI_API_KEY",
+    "ELEVENLABS_API_KEY",
+    "GEMINI_API_KEY",
+    "COMFYUI_API_KEY",
+)
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No API keys, and any HTTP request fails the test."""
+    for key in PROVIDER_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+    async def no_network(self: httpx.AsyncClient, request: httpx.Request, **_: Any) -> None:
+        raise AssertionError(f"an offline run touched the network: {request.url}")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", no_network)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from engine.catalog import default_catalog
@@ -21,28 +20,11 @@ from engine.validation import Severity, validate
 from engine.values import Artifact, decode_value
 from engine.workflow import FILE_SUFFIX, load_workflow
 from resources.gallery import Example, example, examples, examples_dir, untitled_copy
-from tests.conftest import EXAMPLES_DIR
+from tests.conftest import EXAMPLES_DIR, NAMED_EXAMPLES
 
 GALLERY = examples()
-#: The six examples issue 8 names, in its order, then the rest.
-NAMED = (
-    "contact-sheet",
-    "product-to-video",
-    "social-variants",
-    "storyboard",
-    "podcast-clip",
-    "comfyui-txt2img",
-)
 #: Examples that encode several seconds of video (still run by CI).
 VIDEO_HEAVY = {"product-to-video", "storyboard", "podcast-clip"}
-_KEYS = (
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-    "ELEVENLABS_API_KEY",
-    "GEMINI_API_KEY",
-    "COMFYUI_API_KEY",
-)
 
 
 def _cases() -> list[Any]:
@@ -56,7 +38,7 @@ def _cases() -> list[Any]:
 
 def test_gallery_lists_the_named_examples_first_each_with_a_thumbnail() -> None:
     assert len(GALLERY) >= 6
-    assert tuple(e.id for e in GALLERY[: len(NAMED)]) == NAMED
+    assert tuple(e.id for e in GALLERY[: len(NAMED_EXAMPLES)]) == NAMED_EXAMPLES
     assert len({e.id for e in GALLERY}) == len(GALLERY)
     for entry in GALLERY:
         assert entry.title and entry.summary and "\n" not in entry.summary
@@ -115,18 +97,6 @@ def test_untitled_copy_names_files_absolutely_and_leaves_text_alone() -> None:
     }
     original = load_workflow(example("comfyui-txt2img").path).workflow
     assert original.node("comfy").data["workflow_file"] == "comfyui/txt2img_api.json"
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No API keys, and any HTTP request fails the test."""
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
-
-    async def no_network(self: httpx.AsyncClient, request: httpx.Request, **_: Any) -> None:
-        raise AssertionError(f"an offline run touched the network: {request.url}")
-
-    monkeypatch.setattr(httpx.AsyncClient, "send", no_network)
 
 
 @pytest.mark.usefixtures("offline")
