@@ -63,7 +63,11 @@ def _check_backend() -> str:
     return "" if available else "no Qt Multimedia backend is available"
 
 
-def _poster_label(poster: QImage | None, parent: QWidget) -> QLabel | None:
+def poster_label(
+    poster: QImage | None, parent: QWidget, size: tuple[int, int] = (360, 200)
+) -> QLabel | None:
+    """A still of a media output (first frame, waveform) fitted in ``size``; ``None``
+    without one."""
     if poster is None or poster.isNull():
         return None
     label = QLabel(parent)
@@ -71,8 +75,7 @@ def _poster_label(poster: QImage | None, parent: QWidget) -> QLabel | None:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setPixmap(
         QPixmap.fromImage(poster).scaled(
-            360,
-            200,
+            *size,
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
@@ -227,7 +230,7 @@ class MediaPlayerView(QWidget):
             self.player.setVideoSink(self.video_widget.sink)
             self._layout.addWidget(self.video_widget, 1)
         else:
-            poster = _poster_label(self._poster, self)
+            poster = poster_label(self._poster, self)
             if poster is not None:
                 self._layout.addWidget(poster, 1)
         style = self.style()
@@ -277,7 +280,7 @@ class MediaPlayerView(QWidget):
 
     def _show_unavailable(self, reason: str) -> None:
         self._problem = reason
-        poster = _poster_label(self._poster, self)
+        poster = poster_label(self._poster, self)
         if poster is not None:
             self._layout.addWidget(poster, 1)
         note = QLabel(

@@ -35,7 +35,7 @@ from engine.catalog.spec import PortType
 from engine.values import Artifact
 from widgets.node_header import muted
 from widgets.run.common import format_duration, format_number
-from widgets.run.player import MediaPlayerView
+from widgets.run.player import MediaPlayerView, poster_label
 
 _MIN_ZOOM = 0.02
 _MAX_ZOOM = 32.0
@@ -276,18 +276,7 @@ class MediaInfoViewer(QWidget):
                 source, video=artifact.kind == PortType.VIDEO, poster=poster, parent=self
             )
             layout.addWidget(self.player, 1)
-        elif poster is not None and not poster.isNull():
-            picture = QLabel(self)
-            picture.setObjectName("mediaPoster")
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            picture.setPixmap(
-                QPixmap.fromImage(poster).scaled(
-                    320,
-                    180,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+        elif (picture := poster_label(poster, self, (320, 180))) is not None:
             layout.addWidget(picture)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
