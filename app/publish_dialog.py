@@ -30,14 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.remote_runner import RemoteRunner, remote_cache_dir
 from app.run_target import show_server_violations
 from app.server_dialogs import InlineMessage
 from app.server_tasks import ServerTasks, describe_error, open_client
 from app.servers import LINK_KEY, ServerLink, ServerProfile, graph_fingerprint, server_link
 from app.webhook_example import curl_example, example_payload
 from engine.client import Accepted, ClientError, InvalidRequest, NotFoundError, StoredWorkflow
-from engine.paths import default_data_dir
 from engine.workflow import Workflow
 
 if TYPE_CHECKING:
@@ -278,24 +276,13 @@ class PublishDialog(QDialog):
 
     def _on_triggered(self, profile: ServerProfile, accepted: Accepted) -> None:
         self.last_execution_id = accepted.execution_id
-        runner = self._runner_for(profile)
+        runner = self._window.runs.targets.runner_for(profile)
         if runner is not None:
             self._window.runs.watch(runner.attach(accepted.execution_id))
         self.message.show_message(
             "ok", f"Test run {accepted.execution_id} started: follow it on the canvas."
         )
         self.succeeded.emit("trigger")
-
-    def _runner_for(self, profile: ServerProfile) -> RemoteRunner | None:
-        """The window's runner when it runs on this server, else a new one for it."""
-        current = self._window.runs.runner
-        if isinstance(current, RemoteRunner) and current.profile.url == profile.url:
-            return current
-        key = self._window.servers.api_key(profile.url)
-        if key is None:
-            return None
-        cache = remote_cache_dir(default_data_dir(), profile.url)
-        return RemoteRunner(profile, key, self._window.catalog, cache)
 
     def _fail(self, profile: ServerProfile, error: ClientError) -> None:
         if isinstance(error, InvalidRequest) and error.violations:

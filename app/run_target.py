@@ -113,9 +113,7 @@ class RunTargets(QObject):
             self._select(self.profile.url if self.profile else None)
             return False
         self.profile = profile
-        self._runs.set_runner(
-            RemoteRunner(profile, key, self._window.catalog, self._cache_dir(url), retry=self.retry)
-        )
+        self._runs.set_runner(self._remote(profile, key))
         self._select(url)
         return True
 
@@ -255,6 +253,19 @@ class RunTargets(QObject):
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(max(0, index))
         self.combo.blockSignals(False)
+
+    def runner_for(self, profile: ServerProfile) -> RemoteRunner | None:
+        """The window's runner when it runs on this server, else a new one for it
+        (``None``: no key for it)."""
+        current = self._runs.runner
+        if isinstance(current, RemoteRunner) and current.profile.url == profile.url:
+            return current
+        key = self._window.servers.api_key(profile.url)
+        return self._remote(profile, key) if key else None
+
+    def _remote(self, profile: ServerProfile, key: str) -> RemoteRunner:
+        cache = self._cache_dir(profile.url)
+        return RemoteRunner(profile, key, self._window.catalog, cache, retry=self.retry)
 
     def _cache_dir(self, url: str) -> Path:
         local = self._runs.local_runner
